@@ -1,0 +1,1 @@
+"""Compatibility namespaces (`flowcore.compat.v1`)."""
