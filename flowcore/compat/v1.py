@@ -20,7 +20,20 @@ from flowcore.ops.core import *
 from flowcore.ops.state import *
 from flowcore.ops.math import *
 from flowcore.ops.array import *
+from flowcore.ops.random import *
+from flowcore.ops.control import *
 from flowcore.variables import *
+from flowcore.random_seed import *
+from flowcore.init_ops import *
+from flowcore.scopes import *
+from flowcore.gradients import *
+from flowcore.ops import nn
+from flowcore import losses, layers
+from flowcore.compat import _namespaces as _ns
+train = _ns.train
+initializers = _ns.initializers
+random = _ns.random
+math = _ns.math
 from flowcore.sparse import SparseTensor, SparseTensorValue
 from flowcore.registry import RegisterGradient, NotDifferentiable, NoGradient
 

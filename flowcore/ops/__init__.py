@@ -1,2 +1,2 @@
 """Op families.  Importing this package registers every op type."""
-from flowcore.ops import core, state, math, array  # noqa: F401  (registration)
+from flowcore.ops import core, state, math, array, random, nn, control  # noqa: F401

@@ -1,0 +1,2 @@
+"""Training: optimizers, learning-rate schedules, global step, checkpoints."""
+__all__ = []
