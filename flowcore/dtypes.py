@@ -112,14 +112,17 @@ uint32 = DType("uint32", np.uint32, 22)
 uint64 = DType("uint64", np.uint64, 23)
 bool = DType("bool", np.bool_, 10)  # noqa: A001  (TF's name)
 string = DType("string", np.object_, 7)
+# handles to per-session state (queues, readers): values are Python objects
+resource = DType("resource", np.object_, 20)
+variant = DType("variant", np.object_, 21)
 
 _ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, uint16,
-        uint32, uint64, bool, string)
+        uint32, uint64, bool, string, resource, variant)
 _INTS = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update(half=float16, double=float64)
 _BY_ENUM = {d.as_datatype_enum: d for d in _ALL}
-_BY_NP = {np.dtype(d.as_numpy_dtype): d for d in _ALL if d is not string}
+_BY_NP = {np.dtype(d.as_numpy_dtype): d for d in _ALL if d.as_numpy_dtype is not np.object_}
 
 
 def as_dtype(type_value):

@@ -29,11 +29,18 @@ from flowcore.scopes import *
 from flowcore.gradients import *
 from flowcore.ops import nn
 from flowcore import losses, layers
+from pipeline.queues import *
+from pipeline.readers import *
+from pipeline.decode import *
+from pipeline.parsing import *
+from pipeline.io_ops import *
 from flowcore.compat import _namespaces as _ns
 train = _ns.train
 initializers = _ns.initializers
 random = _ns.random
 math = _ns.math
+python_io = _ns.python_io
+io = _ns.io
 from flowcore.sparse import SparseTensor, SparseTensorValue
 from flowcore.registry import RegisterGradient, NotDifferentiable, NoGradient
 

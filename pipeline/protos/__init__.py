@@ -1,0 +1,2 @@
+"""Generated protocol buffer modules (being written)."""
+__all__ = []
