@@ -139,11 +139,11 @@ def as_dtype(type_value):
             return d
     elif type_value is _builtins.bool:
         return bool
-    elif type_value in (float,):
+    elif type_value is float:
         return float32
     elif type_value is int:
         return int32
-    elif type_value in (bytes, str, np.bytes_, np.str_, object, np.object_):
+    elif type_value is bytes or type_value is str:
         return string
     else:
         try:

@@ -322,12 +322,15 @@ def _compile(graph, fetches, feed_keys):
                 continue
             state[op] = 1
             stack.append((op, True))
-            for c in reversed(op._control_inputs):
-                if c not in state:
-                    stack.append((c, False))
+            # Control inputs are visited first, so they run before the op's
+            # data inputs are computed: a variable read inside
+            # `control_dependencies([update])` sees the update, as in TF.
             for t in reversed(op._inputs):
                 if t not in fed and t._op not in state:
                     stack.append((t._op, False))
+            for c in reversed(op._control_inputs):
+                if c not in state:
+                    stack.append((c, False))
 
     slots = dict(fed)
     template_consts = {}

@@ -6,7 +6,7 @@ from flowcore.graph import Tensor
 from flowcore.ops import core
 from flowcore.shapes import TensorShape
 
-__all__ = ["SparseTensor", "SparseTensorValue"]
+__all__ = ["SparseTensor", "SparseTensorValue", "sparse_placeholder"]
 
 SparseTensorValue = collections.namedtuple("SparseTensorValue",
                                            ["indices", "values", "dense_shape"])
@@ -59,3 +59,20 @@ class SparseTensor:
     def __repr__(self):
         return "SparseTensor(indices=%s, values=%s, dense_shape=%s)" % (
             self._indices, self._values, self._dense_shape)
+
+
+def sparse_placeholder(dtype, shape=None, name=None):
+    """A SparseTensor whose indices, values (and dense_shape, unless `shape`
+    is fully known) must be fed, e.g. with a SparseTensorValue."""
+    from flowcore.graph import name_scope
+    from flowcore.shapes import as_shape
+    with name_scope(name, "SparseTensor") as scope:
+        scope = scope.rstrip("/")
+        shape = None if shape is None else as_shape(shape)
+        rank = None if shape is None else shape.ndims
+        if shape is not None and shape.is_fully_defined():
+            dense_shape = core.constant(shape.as_list(), dtype=dtypes.int64, name="shape")
+        else:
+            dense_shape = core.placeholder(dtypes.int64, [rank], name="shape")
+        return SparseTensor(core.placeholder(dtypes.int64, [None, rank], name="indices"),
+                            core.placeholder(dtype, [None], name="values"), dense_shape)

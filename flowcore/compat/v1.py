@@ -41,7 +41,7 @@ random = _ns.random
 math = _ns.math
 python_io = _ns.python_io
 io = _ns.io
-from flowcore.sparse import SparseTensor, SparseTensorValue
+from flowcore.sparse import SparseTensor, SparseTensorValue, sparse_placeholder
 from flowcore.registry import RegisterGradient, NotDifferentiable, NoGradient
 
 newaxis = None
