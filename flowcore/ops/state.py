@@ -40,8 +40,7 @@ class VarState(Resource):
     def read(self, op):
         v = self.value
         if v is None:
-            raise errors.FailedPreconditionError(
-                None, op, "Attempting to use uninitialized value %s" % op.name)
+            raise errors.FailedPreconditionError(None, op, _uninitialized_message(op))
         return v
 
     def store(self, value):
@@ -50,6 +49,17 @@ class VarState(Resource):
         if type(value) is np.ndarray:
             value.flags.writeable = False
         self.value = value
+
+
+def _uninitialized_message(op):
+    """TF's message, plus which initializer was not run, in plain words."""
+    from flowcore.graph import GraphKeys
+    msg = "Attempting to use uninitialized value %s" % op.name
+    local = [getattr(v, "op", None) for v in op.graph.get_collection(GraphKeys.LOCAL_VARIABLES)]
+    if op in local:
+        return msg + (" (a local variable: tf.local_variables_initializer() was not run; "
+                      "run it, e.g. for num_epochs counters, before starting queue runners)")
+    return msg + " (run tf.global_variables_initializer() or this variable's initializer first)"
 
 
 def _var_key(op):
