@@ -4,6 +4,7 @@ import types
 
 from flowcore import init_ops, train as _train
 from flowcore.ops import math as _math, random as _random
+from flowcore.train import saver as _saver
 from pipeline import (coordinator as _coordinator, decode as _decode, input as _input,
                       io_ops as _io_ops, parsing as _parsing, protos as _protos,
                       queue_runner as _queue_runner, tfrecord as _tfrecord)
@@ -20,7 +21,7 @@ def _namespace(name, *modules, extra=None):
 
 
 queue_runner = _namespace("train.queue_runner", _queue_runner)
-train = _namespace("train", _train, _coordinator, _queue_runner, _input, _protos,
+train = _namespace("train", _train, _saver, _coordinator, _queue_runner, _input, _protos,
                    extra={"queue_runner": queue_runner})
 initializers = _namespace("initializers", init_ops)
 random = _namespace("random", _random)
