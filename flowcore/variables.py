@@ -191,6 +191,27 @@ class Variable:
     __array_priority__ = 100
 
 
+# Variables take every operator a Tensor has (arithmetic, comparison, indexing,
+# matmul), applied to their snapshot; looked up at call time so operators an
+# op family installs on Tensor later apply too.
+_DELEGATED_OPERATORS = (
+    "__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ "
+    "__floordiv__ __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __matmul__ __rmatmul__ "
+    "__lt__ __le__ __gt__ __ge__ __and__ __rand__ __or__ __ror__ __xor__ __rxor__ "
+    "__getitem__ __neg__ __abs__ __invert__").split()
+
+
+def _delegate(name):
+    def method(self, *args):
+        return getattr(self._snapshot, name)(*args)
+    method.__name__ = name
+    return method
+
+
+for _name in _DELEGATED_OPERATORS:
+    setattr(Variable, _name, _delegate(_name))
+
+
 def _to_tensor(v, dtype=None, name=None, as_ref=False):
     t = v._ref() if as_ref else v.value()
     if dtype is not None and dtype is not t.dtype:

@@ -149,7 +149,8 @@ def _infer_dtype(value):
                 isinstance(x, (str, bytes, np.bytes_)) for x in arr.reshape(-1)):
             raise TypeError("Failed to convert object of type %s to Tensor. Contents: %r."
                             % (type(value).__name__, value))
-        return dtypes.string, _to_bytes_array(arr)
+        # from `value`, not `arr`: numpy's S/U dtypes drop trailing NUL bytes
+        return dtypes.string, _to_bytes_array(arr if kind == "O" else value)
     if kind == "b":
         return dtypes.bool, arr
     if kind in "iu":
