@@ -4,7 +4,7 @@ Graphs of ops, sessions that run them from many threads at once, variables,
 scopes and collections.  `flowcore.compat.v1` is the TF1-shaped namespace
 users import; this package holds the engine itself.
 """
-from flowcore import errors, dtypes  # noqa: F401
+from flowcore import errors, dtypes, backend  # noqa: F401  (backend caps BLAS threads)
 from flowcore.dtypes import DType, as_dtype  # noqa: F401
 from flowcore.shapes import TensorShape, Dimension  # noqa: F401
 from flowcore.graph import (Graph, Operation, Tensor, GraphKeys, get_default_graph,  # noqa: F401

@@ -477,7 +477,7 @@ class Graph:
                 if name in self._nodes_by_name:
                     name = self.unique_name(name)  # TF would error; keep it unique
                 else:
-                    self._names_in_use[name.lower()] = self._names_in_use.get(name.lower(), 0) + 1
+                    self._names_in_use.setdefault(name.lower(), 1)
             else:
                 name = self.unique_name(name)
             ctrl = self._current_control_inputs()
@@ -637,6 +637,20 @@ class Graph:
     def is_fetchable(self, tensor_or_op):
         op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
         return op not in self._unfetchable
+
+    # -- serialization (flowcore/meta_graph.py) -------------------------------------
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as a TF-compatible `GraphDef` protocol buffer; with
+        `from_version`, only the ops added since `version` had that value."""
+        from flowcore import meta_graph
+        return meta_graph.graph_to_graph_def(self, from_version=from_version,
+                                             add_shapes=add_shapes)
+
+    @property
+    def graph_def_versions(self):
+        """The `VersionDef` written into this graph's GraphDefs."""
+        from flowcore import meta_graph
+        return meta_graph.graph_def_versions()
 
 
 # -- the default graph: a thread-local stack over one global graph -------------

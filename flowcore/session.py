@@ -199,6 +199,15 @@ def _flatten_fetches(fetch, graph, flat):
         for t in (fetch.indices, fetch.values, fetch.dense_shape):
             flat.append(_as_element(t, graph))
         return lambda vals: SparseTensorValue(vals[i], vals[i + 1], vals[i + 2])
+    if type(fetch).__name__ == "IndexedSlices" and hasattr(fetch, "indices"):
+        from flowcore.indexed_slices import IndexedSlicesValue
+        i = len(flat)
+        parts = [fetch.values, fetch.indices]
+        if fetch.dense_shape is not None:
+            parts.append(fetch.dense_shape)
+        flat.extend(_as_element(t, graph) for t in parts)
+        return lambda vals: IndexedSlicesValue(vals[i], vals[i + 1],
+                                               vals[i + 2] if len(parts) == 3 else None)
     i = len(flat)
     flat.append(_as_element(fetch, graph))
     return lambda vals: vals[i]
@@ -390,7 +399,7 @@ def _compile(graph, fetches, feed_keys):
     plan.fetch_slots = fetch_slots
     plan.rebuild = rebuild
     plan.single = None if isinstance(fetches, (list, tuple, dict)) or _is_sparse(fetches) \
-        else fetch_slots[0]
+        or type(fetches).__name__ == "IndexedSlices" else fetch_slots[0]
     return plan
 
 

@@ -45,8 +45,10 @@ class Variable:
         init_from_fn = callable(initial_value)
         g = get_default_graph() if init_from_fn else core.graph_for(
             [initial_value] if isinstance(initial_value, Tensor) else [])
-        with g.as_default(), name_scope(name, "Variable",
-                                        [] if init_from_fn else [initial_value]) as scope:
+        # as TF's init_scope: the variable's ops take no control dependencies
+        # from an enclosing `control_dependencies` block
+        with g.as_default(), g.control_dependencies(None), \
+                name_scope(name, "Variable", [] if init_from_fn else [initial_value]) as scope:
             if init_from_fn:
                 with name_scope("Initializer"):
                     initial_value = initial_value()
@@ -96,6 +98,11 @@ class Variable:
                 "snapshot_name": strip(self._snapshot.name),
                 "trainable": self._trainable}
 
+    @staticmethod
+    def from_proto(variable_def, import_scope=None):
+        """The Variable described by `to_proto()`'s output, in the default graph."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
+
     # -- identity ------------------------------------------------------------------
     name = property(lambda self: self._variable.name)
     op = property(lambda self: self._variable.op)
@@ -107,6 +114,10 @@ class Variable:
     initial_value = property(lambda self: self._initial_value)
     trainable = property(lambda self: self._trainable)
     constraint = property(lambda self: self._constraint)
+
+    @property
+    def _shared_name(self):
+        return self._variable.op.name
 
     def get_shape(self):
         return self._variable.shape
@@ -141,18 +152,32 @@ class Variable:
                              None, self._variable.op.name + "/initialized_value")
 
     # -- updates -------------------------------------------------------------------
+    # With `read_value=False` the update methods return the op instead of
+    # the tensor of the new value, as TF's do.
     def assign(self, value, use_locking=False, name=None, read_value=True):
-        return state.assign(self._variable, value, use_locking=use_locking, name=name)
+        t = state.assign(self._variable, value, use_locking=use_locking, name=name)
+        return t if read_value else t.op
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
-        return state.assign_add(self._variable, delta, use_locking=use_locking, name=name)
+        t = state.assign_add(self._variable, delta, use_locking=use_locking, name=name)
+        return t if read_value else t.op
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
-        return state.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
+        t = state.assign_sub(self._variable, delta, use_locking=use_locking, name=name)
+        return t if read_value else t.op
 
     def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        """Rows `sparse_delta.indices` (an IndexedSlices) become its values."""
         return state.scatter_update(self._variable, sparse_delta.indices, sparse_delta.values,
                                     name=name)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return state.scatter_add(self._variable, sparse_delta.indices, sparse_delta.values,
+                                 name=name)
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return state.scatter_sub(self._variable, sparse_delta.indices, sparse_delta.values,
+                                 name=name)
 
     def count_up_to(self, limit):
         return state.count_up_to(self._variable, limit)

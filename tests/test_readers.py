@@ -9,8 +9,6 @@ import pytest
 import flowcore.compat.v1 as tf
 from flowcore import dtypes, errors
 
-pytestmark = pytest.mark.skipif(not hasattr(tf, "FIFOQueue"),
-                                reason="tf.FIFOQueue (pipeline.queues) is not available")
 
 
 def _queue(files, close=True):

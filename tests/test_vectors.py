@@ -17,8 +17,6 @@ from pipeline import tfrecord as tfr
 # Files written by real TensorFlow, copied from the team's shared vectors so
 # that every checkout (and CI) tests against them.
 VECTORS = pathlib.Path(__file__).resolve().parent / "vectors"
-needs_queues = pytest.mark.skipif(not hasattr(tf, "FIFOQueue"),
-                                  reason="tf.FIFOQueue (pipeline.queues) is not available")
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +150,6 @@ def _read_all(reader, files, batch=None):
             return keys, values, e
 
 
-@needs_queues
 def test_tfrecord_reader_keys_and_errors(spec):
     t = spec["tfrecord"]
     want = [bytes.fromhex(r["serialized_hex"]) for r in t["records"]]
@@ -191,7 +188,6 @@ def test_csv_lines_decode_to_described_columns(spec):
         _csv_columns_match(spec, sess.run(out))
 
 
-@needs_queues
 def test_csv_through_text_line_reader(spec):
     c = spec["csv"]
     keys, values, err = _read_all(tf.TextLineReader(skip_header_lines=c["skip_header_lines"]),
@@ -224,7 +220,6 @@ def test_fixed_length_layout(spec):
         assert struct.unpack("<f", rec[5:9])[0] == want["float32"]
 
 
-@needs_queues
 def test_fixed_length_reader_plain_and_gzip(spec):
     f = spec["fixed_length"]
     for name, enc in ((f["file"], None), (f["gzip_file"], "GZIP")):
@@ -236,7 +231,6 @@ def test_fixed_length_reader_plain_and_gzip(spec):
         assert keys == [("%s:%s" % (_path(name), s)).encode() for s in f["keys_suffix"]]
 
 
-@needs_queues
 def test_fixed_length_float_file(spec):
     ff = spec["fixed_length"]["float_file"]
     reader = tf.FixedLengthRecordReader(ff["record_bytes"], header_bytes=ff["header_bytes"],

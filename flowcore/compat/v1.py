@@ -6,7 +6,8 @@ either package imports it.  Names come from each module's `__all__`.
 # flake8: noqa: F401,F403
 from flowcore import errors, dtypes
 from flowcore.dtypes import (DType, as_dtype, float16, half, float32, float64, double, int8,
-                             int16, int32, int64, uint8, uint16, uint32, uint64, bool, string)
+                             int16, int32, int64, uint8, uint16, uint32, uint64, bool, string,
+                             resource)
 from flowcore.shapes import TensorShape, Dimension
 from flowcore.graph import (Graph, Operation, Tensor, GraphKeys, get_default_graph,
                             reset_default_graph, name_scope, control_dependencies, device,
@@ -41,6 +42,12 @@ random = _ns.random
 math = _ns.math
 python_io = _ns.python_io
 io = _ns.io
+queue = _ns.queue
+summary = _ns.summary
+sparse = _ns.sparse
+from flowcore.protos import (Summary, SummaryMetadata, Event, SessionLog, HistogramProto,
+                             GraphDef, NodeDef, AttrValue, MetaGraphDef)
+from flowcore.meta_graph import import_graph_def, make_tensor_proto, make_ndarray
 from flowcore.sparse import SparseTensor, SparseTensorValue, sparse_placeholder
 from flowcore.registry import RegisterGradient, NotDifferentiable, NoGradient
 

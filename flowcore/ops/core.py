@@ -53,6 +53,12 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, dtype_
     if isinstance(value, Operation):
         raise TypeError("Can't convert Operation '%s' to Tensor (target dtype=%s, name=%s)"
                         % (value.name, dtype, name))
+    if isinstance(value, (list, builtins.tuple)):
+        # TF's autopacking: [shape(x)[0], -1] becomes a Pack op named "packed"
+        from flowcore.ops import array
+        if array._contains_tensor(value):
+            return array._autopack(value, dtype=dtype or preferred_dtype or dtype_hint,
+                                   name=name or "packed")
     hint = preferred_dtype or dtype_hint
     if dtype is None and hint is not None:
         try:

@@ -317,6 +317,9 @@ class Saver:
                  saver_def=None, builder=None, defer_build=False, allow_empty=False,
                  write_version=2, pad_step_number=False, save_relative_paths=False,
                  filename=None):
+        if saver_def is not None:
+            self._init_from_saver_def(saver_def, pad_step_number, save_relative_paths, filename)
+            return
         if var_list is None:
             g = get_default_graph()
             var_list = g.get_collection(GraphKeys.GLOBAL_VARIABLES) + \
@@ -332,6 +335,44 @@ class Saver:
         self._filename = filename
         self._last_checkpoints = []   # [(prefix, time)]
         self._build(name)
+
+    def _init_from_saver_def(self, saver_def, pad_step_number, save_relative_paths, filename):
+        """Reuse the restore ops of an imported meta graph (TF's `Saver(saver_def=...)`,
+        as `import_meta_graph` returns): `restore_op_name` is the `restore_all` op,
+        whose control inputs are the Assigns of (variable, placeholder) pairs and
+        whose scope holds the `tensor_names` constant with their checkpoint names."""
+        if isinstance(saver_def, dict):
+            from flowcore.protos import SaverDef
+            saver_def = SaverDef(**{k: v for k, v in saver_def.items()
+                                    if k in SaverDef.DESCRIPTOR.fields_by_name})
+        g = get_default_graph()
+        restore_op = g.get_operation_by_name(saver_def.restore_op_name)
+        assigns = restore_op.control_inputs
+        scope = restore_op.name.rpartition("/")[0]
+        try:
+            names_op = g.get_operation_by_name((scope + "/" if scope else "") + "tensor_names")
+            names = [n.decode() if isinstance(n, bytes) else n
+                     for n in names_op.get_attr("value").reshape(-1)]
+        except KeyError:
+            names = [a.inputs[0].op.name for a in assigns]
+        if len(names) != len(assigns):
+            raise ValueError("SaverDef restore op %s has %d assigns for %d checkpoint names"
+                             % (restore_op.name, len(assigns), len(names)))
+        self._vars = {}
+        self._refs = {}
+        self._restore_feeds = {}
+        for cname, assign in zip(names, assigns):
+            self._refs[cname] = assign.inputs[0]
+            self._restore_feeds[cname] = assign.inputs[1]
+        self._restore_op = restore_op
+        self._max_to_keep = saver_def.max_to_keep
+        hours = saver_def.keep_checkpoint_every_n_hours or 10000.0
+        self._keep_every_secs = hours * 3600.0
+        self._next_keep_time = time.time() + self._keep_every_secs
+        self._pad_step_number = pad_step_number
+        self._save_relative_paths = save_relative_paths
+        self._filename = filename
+        self._last_checkpoints = []
 
     @staticmethod
     def _name_vars(var_list):
@@ -366,6 +407,9 @@ class Saver:
                     ph = core.placeholder(ref.dtype, ref.shape, name="restore_value")
                     assigns.append(state.assign(ref, ph, validate_shape=False))
                     self._restore_feeds[cname] = ph
+            # the checkpoint names of the restore ops, in order, so that a Saver
+            # rebuilt from an imported meta graph knows them (_init_from_saver_def)
+            core.constant(list(self._restore_feeds), dtype=dtypes.string, name="tensor_names")
             self._restore_op = core.group(*assigns, name="restore_all")
 
     # -- bookkeeping of recent checkpoints -------------------------------------------------
@@ -426,9 +470,8 @@ class Saver:
                 paths = [os.path.relpath(p, save_dir or ".") for p in paths]
             update_checkpoint_state(save_dir or ".", paths[-1], paths, latest_filename)
         if write_meta_graph:
-            from flowcore import meta_graph
-            meta_graph.export_meta_graph(prefix + "." + meta_graph_suffix,
-                                         graph=sess.graph, saver=self)
+            self.export_meta_graph(prefix + "." + meta_graph_suffix, graph=sess.graph,
+                                   strip_default_attrs=strip_default_attrs)
         return prefix
 
     def restore(self, sess, save_path):
@@ -459,11 +502,35 @@ class Saver:
             sess.run(self._restore_op, feeds)
 
     def as_saver_def(self):
-        return {"filename_tensor_name": "", "max_to_keep": self._max_to_keep,
-                "var_names": list(self._refs)}
+        """A `SaverDef` naming this Saver's restore op (no filename or save
+        tensors: saving runs in Python, not through graph ops)."""
+        from flowcore.protos import SaverDef
+        return SaverDef(restore_op_name=self._restore_op.name if self._restore_op else "",
+                        max_to_keep=self._max_to_keep or 0,
+                        keep_checkpoint_every_n_hours=self._keep_every_secs / 3600.0,
+                        version=SaverDef.V2)
+
+    saver_def = property(as_saver_def)
 
     def to_proto(self, export_scope=None):
-        return self.as_saver_def()
+        sd = self.as_saver_def()
+        if export_scope and sd.restore_op_name.startswith(export_scope + "/"):
+            sd.restore_op_name = sd.restore_op_name[len(export_scope) + 1:]
+        return sd
+
+    def export_meta_graph(self, filename=None, collection_list=None, as_text=False,
+                          export_scope=None, clear_devices=False,
+                          clear_extraneous_savers=False, strip_default_attrs=False,
+                          save_debug_info=False, graph=None):
+        """The MetaGraphDef of the graph with this Saver's SaverDef, written to
+        `filename` when given (see `flowcore.meta_graph.export_meta_graph`)."""
+        from flowcore import meta_graph
+        if graph is None and self._restore_op is not None:
+            graph = self._restore_op.graph
+        return meta_graph.export_meta_graph(
+            filename=filename, saver_def=self.as_saver_def(), collection_list=collection_list,
+            as_text=as_text, graph=graph, export_scope=export_scope,
+            clear_devices=clear_devices, strip_default_attrs=strip_default_attrs)
 
     def build(self):
         pass
