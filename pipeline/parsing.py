@@ -312,8 +312,35 @@ def _pad_value(spec, value):
     return np.asarray(value, dtype=_NP[dt]).reshape(-1)[0]
 
 
+def _parse_one_fixed(op, serialized):
+    """The per-record hot path (`parse_single_example` with only fixed-length
+    features, all present and well formed): one parse, one array per
+    feature.  Returns None when anything needs the general path's checks."""
+    try:
+        fm = Example.FromString(serialized).features.feature
+    except Exception:
+        return None
+    out = []
+    for key, dt, kind, mode, shape, n in op.attrs["specs"]:
+        f = fm.get(key)
+        if f is None or f.WhichOneof("kind") != kind:
+            return None
+        vals = getattr(f, kind).value
+        if len(vals) != n:
+            return None
+        out.append(np.array(vals, dtype=_NP[dt]).reshape(shape) if shape
+                   else np.array(vals[0], dtype=_NP[dt]))
+    return _outputs(out)
+
+
 def _parse_example_kernel(ctx, op, serialized, names, *defaults):
     specs = op.attrs["specs"]
+    if op.attrs.get("all_fixed") and (type(serialized) is bytes or
+                                      getattr(serialized, "ndim", 1) == 0):
+        fast = _parse_one_fixed(op, serialized if type(serialized) is bytes
+                                else serialized.item())
+        if fast is not None:
+            return fast
     has_default = op.attrs["has_default"]
     it = iter(defaults)
     dvals = [next(it) if h else None for h in has_default]
@@ -397,6 +424,7 @@ def _parse(serialized, features, names, name, default_name):
         op = apply_op("ParseExample", [serialized, names_t] + [d for d in defaults
                                                                if d is not None],
                       {"specs": specs, "has_default": [d is not None for d in defaults],
+                       "all_fixed": all(s[3] == "fixed" for s in specs),
                        "sparse_keys": [s[0] for s in specs if s[3] == "var"],
                        "dense_keys": [s[0] for s in specs if s[3] != "var"]},
                       name="ParseExample")
