@@ -349,7 +349,7 @@ def _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input):
 
 def _build(kind, tensors_list, batch_size, capacity, enqueue_many, shapes, keep_input,
            allow_smaller_final_batch, shared_name, name, threads=None, dynamic_pad=False,
-           min_after_dequeue=None, seed=None):
+           min_after_dequeue=None, seed=None, processes=None):
     """The common body of every batching function: one queue, its enqueue
     ops (`threads` copies of one list, or one per list for the joins), its
     QueueRunner and fullness summary, and the dequeue."""
@@ -376,10 +376,14 @@ def _build(kind, tensors_list, batch_size, capacity, enqueue_many, shapes, keep_
             queue_class = PaddingFIFOQueue if dynamic_pad else FIFOQueue
             queue = queue_class(capacity=capacity, dtypes=types, shapes=shapes,
                                 shared_name=shared_name)
-        if not join:
-            tensor_list_list = tensor_list_list * threads
-        enqueue_ops = _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input)
-        queue_runner.add_queue_runner(queue_runner.QueueRunner(queue, enqueue_ops))
+        if processes:
+            queue_runner.add_queue_runner(_process_runner(
+                queue, tensor_list_list, sparse_info, keep_input, enqueue_many, processes))
+        else:
+            if not join:
+                tensor_list_list = tensor_list_list * threads
+            enqueue_ops = _enqueue_ops(queue, tensor_list_list, enqueue_many, keep_input)
+            queue_runner.add_queue_runner(queue_runner.QueueRunner(queue, enqueue_ops))
         if min_after_dequeue is not None:
             over = math.maximum(0, math.subtract(queue.size(), min_after_dequeue))
             full = math.multiply(math.cast(over, dtypes.float32),
@@ -396,23 +400,39 @@ def _build(kind, tensors_list, batch_size, capacity, enqueue_many, shapes, keep_
         return _as_original_type(original, dequeued)
 
 
+def _process_runner(queue, tensor_list_list, sparse_info, keep_input, enqueue_many,
+                    processes):
+    """The `processes=` option: a ProcessQueueRunner in place of threads."""
+    from pipeline.processes import ProcessQueueRunner
+    always = core.constant_value(keep_input)
+    if len(tensor_list_list) != 1 or any(sparse_info) or always is None or \
+            not np.all(always):
+        raise ValueError("processes= supports one list of dense tensors without keep_input")
+    return ProcessQueueRunner(queue, tensor_list_list[0], processes, enqueue_many)
+
+
 def batch(tensors, batch_size, num_threads=1, capacity=32, enqueue_many=False, shapes=None,
-          dynamic_pad=False, allow_smaller_final_batch=False, shared_name=None, name=None):
+          dynamic_pad=False, allow_smaller_final_batch=False, shared_name=None, name=None,
+          processes=None):
     """Batches of `batch_size` examples of `tensors` (a list or dict), filled
     by `num_threads` threads through a FIFOQueue (a PaddingFIFOQueue with
     `dynamic_pad`).  With `allow_smaller_final_batch` the last batch may be
-    short and the batch dimension is statically unknown."""
+    short and the batch dimension is statically unknown.
+
+    flowcore's extension: `processes=N` computes `tensors` (readers and
+    decoders of one filename queue) in N worker processes instead of
+    `num_threads` threads; see `pipeline.processes`."""
     return maybe_batch(tensors, True, batch_size, num_threads, capacity, enqueue_many, shapes,
-                       dynamic_pad, allow_smaller_final_batch, shared_name, name)
+                       dynamic_pad, allow_smaller_final_batch, shared_name, name, processes)
 
 
 def maybe_batch(tensors, keep_input, batch_size, num_threads=1, capacity=32,
                 enqueue_many=False, shapes=None, dynamic_pad=False,
-                allow_smaller_final_batch=False, shared_name=None, name=None):
+                allow_smaller_final_batch=False, shared_name=None, name=None, processes=None):
     """`batch`, enqueuing only the examples for which `keep_input` is true."""
     return _build("batch", [tensors], batch_size, capacity, enqueue_many, shapes, keep_input,
                   allow_smaller_final_batch, shared_name, name, threads=num_threads,
-                  dynamic_pad=dynamic_pad)
+                  dynamic_pad=dynamic_pad, processes=processes)
 
 
 def batch_join(tensors_list, batch_size, capacity=32, enqueue_many=False, shapes=None,
@@ -434,20 +454,23 @@ def maybe_batch_join(tensors_list, keep_input, batch_size, capacity=32, enqueue_
 
 def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=1, seed=None,
                   enqueue_many=False, shapes=None, allow_smaller_final_batch=False,
-                  shared_name=None, name=None):
+                  shared_name=None, name=None, processes=None):
     """Batches drawn at random from a RandomShuffleQueue that holds at least
-    `min_after_dequeue` examples until its input ends."""
+    `min_after_dequeue` examples until its input ends.  `processes=N`: as in
+    `batch`."""
     return maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, True,
                                num_threads, seed, enqueue_many, shapes,
-                               allow_smaller_final_batch, shared_name, name)
+                               allow_smaller_final_batch, shared_name, name, processes)
 
 
 def maybe_shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, keep_input,
                         num_threads=1, seed=None, enqueue_many=False, shapes=None,
-                        allow_smaller_final_batch=False, shared_name=None, name=None):
+                        allow_smaller_final_batch=False, shared_name=None, name=None,
+                        processes=None):
     return _build("shuffle_batch", [tensors], batch_size, capacity, enqueue_many, shapes,
                   keep_input, allow_smaller_final_batch, shared_name, name,
-                  threads=num_threads, min_after_dequeue=min_after_dequeue, seed=seed)
+                  threads=num_threads, min_after_dequeue=min_after_dequeue, seed=seed,
+                  processes=processes)
 
 
 def shuffle_batch_join(tensors_list, batch_size, capacity, min_after_dequeue, seed=None,

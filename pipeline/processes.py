@@ -29,6 +29,7 @@ worker runs must not read variables (readers and decoders do not).
 import multiprocessing
 import pickle
 import threading
+import time
 
 import numpy as np
 
@@ -259,8 +260,11 @@ class ProcessQueueRunner:
                 sess.run(self.cancel_op)
             except Exception:
                 pass
+        # after a stop, what the workers still produce is not wanted: give
+        # them a moment to finish, then end them
+        deadline = None if coord is None else time.monotonic() + 1.0
         for p, _ in workers:
-            p.join(timeout=None if coord is None else 5)
+            p.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             if p.is_alive():
                 p.terminate()
                 p.join()
