@@ -32,12 +32,12 @@ that is not registered is a ValueError naming the node.
 import heapq
 import logging
 import os
-import uuid
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 
 from flowcore import dtypes, errors, registry
+from flowcore.fileio import atomic_write
 from flowcore.graph import GraphKeys, Operation, Tensor, get_default_graph
 from flowcore.protos import (AttrValue, CollectionDef, GraphDef, MetaGraphDef, NodeDef, SaverDef,
                              TensorProto, TensorShapeProto, VersionDef)
@@ -704,25 +704,6 @@ def create_meta_graph_def(meta_info_def=None, graph_def=None, saver_def=None,
     return meta
 
 
-def _atomic_write(path, data):
-    d = os.path.dirname(path)
-    if d:
-        os.makedirs(d, exist_ok=True)
-    tmp = "%s.tmp-%s" % (path, uuid.uuid4().hex)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_graph(graph_or_graph_def, logdir, name, as_text=True):
     """Write a graph's GraphDef (or any message) to `logdir/name`; return the path."""
     from flowcore.graph import Graph
@@ -731,7 +712,7 @@ def write_graph(graph_or_graph_def, logdir, name, as_text=True):
         msg = graph_to_graph_def(msg)
     path = os.path.join(logdir, name)
     data = text_format.MessageToString(msg).encode() if as_text else msg.SerializeToString()
-    _atomic_write(path, data)
+    atomic_write(path, lambda f: f.write(data))
     return path
 
 
@@ -751,7 +732,7 @@ def export_meta_graph(filename=None, meta_info_def=None, graph_def=None, saver_d
     if filename:
         data = text_format.MessageToString(meta).encode() if as_text \
             else meta.SerializeToString()
-        _atomic_write(filename, data)
+        atomic_write(filename, lambda f: f.write(data))
     return meta
 
 

@@ -18,12 +18,12 @@ import json
 import os
 import re
 import time
-import uuid
 import zlib
 
 import numpy as np
 
 from flowcore import dtypes, errors
+from flowcore.fileio import atomic_write
 from flowcore.graph import GraphKeys, Tensor, get_default_graph, name_scope
 from flowcore.ops import core, state
 
@@ -37,24 +37,6 @@ INDEX_SUFFIX = ".index"
 
 
 # -- files ---------------------------------------------------------------------------------
-
-def _atomic_write(path, write_fn):
-    """Write through `write_fn(file)` into a temporary file, fsync it and
-    rename it to `path`; on any error the temporary file is removed."""
-    tmp = "%s.tmp-%s" % (path, uuid.uuid4().hex)
-    try:
-        with open(tmp, "wb") as f:
-            write_fn(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-
 
 def _encode(value):
     arr = np.asarray(value)
@@ -97,9 +79,9 @@ def _write_checkpoint(prefix, values):
             entries[name] = {"dtype": dtype.name, "shape": list(shape), "offset": offset,
                              "length": len(raw), "crc32": zlib.crc32(raw)}
             offset += len(raw)
-    _atomic_write(data_path, write_data)
+    atomic_write(data_path, write_data)
     index = {"format": FORMAT, "data_file": os.path.basename(data_path), "tensors": entries}
-    _atomic_write(prefix + INDEX_SUFFIX,
+    atomic_write(prefix + INDEX_SUFFIX,
                   lambda f: f.write(json.dumps(index, indent=1, sort_keys=True).encode()))
 
 
@@ -216,7 +198,7 @@ def update_checkpoint_state(save_dir, model_checkpoint_path, all_model_checkpoin
                                          all_model_checkpoint_paths,
                                          all_model_checkpoint_timestamps, last_preserved_timestamp)
     path = os.path.join(save_dir, latest_filename or "checkpoint")
-    _atomic_write(path, lambda f: f.write(_state_text(st).encode()))
+    atomic_write(path, lambda f: f.write(_state_text(st).encode()))
 
 
 def get_checkpoint_state(checkpoint_dir, latest_filename=None):
