@@ -157,7 +157,48 @@ def _split_batch(op, flat, delim, quote, ncols, select):
     return [cols[c] for c in select] if select else cols
 
 
+_SCALAR_PARSERS = {np.float32: float, np.float64: float, np.int32: int, np.int64: int}
+
+
+def _decode_one_csv(op, rec, defaults):
+    """The per-record hot path: one unquoted record whose fields are all
+    present and plain numbers or strings.  Returns None when anything needs
+    the general path (quotes, empty fields, bad numbers: its checks and
+    messages)."""
+    a = op.attrs
+    if a["select_cols"] or b'"' in rec or b"\n" in rec or b"\r" in rec or b"_" in rec:
+        return None
+    fields = rec.split(a["field_delim"])
+    types = a["OUT_TYPE"]
+    if len(fields) != len(types):
+        return None
+    na = a["na_value"]
+    outs = []
+    for f, dt in zip(fields, types):
+        if not f or (na and f == na):
+            return None
+        npdt = dt.as_numpy_dtype
+        if dt is dtypes.string:
+            v = np.empty((), dtype=object)
+            v[()] = f
+        else:
+            try:
+                x = _SCALAR_PARSERS[npdt](f)
+            except (ValueError, KeyError):
+                return None
+            if npdt is np.int32 and not -2**31 <= x < 2**31:
+                return None
+            v = np.array(x, dtype=npdt)
+        outs.append(v)
+    return _outputs(outs)
+
+
 def _decode_csv_kernel(ctx, op, records, *defaults):
+    if type(records) is bytes or getattr(records, "ndim", 1) == 0:
+        fast = _decode_one_csv(op, records if type(records) is bytes else records.item(),
+                               defaults)
+        if fast is not None:
+            return fast
     a = op.attrs
     na, select, types = a["na_value"], a["select_cols"], a["OUT_TYPE"]
     recs = np.asarray(records, dtype=object)
