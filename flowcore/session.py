@@ -282,6 +282,30 @@ def _feed_writer(tensor, slot):
     return write
 
 
+_NEVER_FOLD = frozenset(["PyFunc", "PyFuncStateless", "EagerPyFunc"])
+
+
+def _foldable(op, opdef, ins, outs, consts):
+    """Constant folding at plan time: a stateless op whose inputs are all
+    constants (and that waits for no control input) is run once, here, and
+    its outputs join the plan's template, so no run pays for it again (shape
+    arithmetic, `zeros` built with Fill, gradient bookkeeping).  Anything
+    that fails is left to fail at run time, with the usual error."""
+    if opdef.stateful or not ins or op._control_inputs or op._type in _NEVER_FOLD \
+            or _DISCARD in outs or not all(i in consts for i in ins):
+        return False
+    try:
+        value = opdef.kernel(None, op, *[consts[i] for i in ins])
+    except Exception:
+        return False
+    values = (value,) if len(outs) == 1 else tuple(value)
+    for slot, v in zip(outs, values):
+        if type(v) is np.ndarray:
+            v.flags.writeable = False
+        consts[slot] = v
+    return True
+
+
 def _compile(graph, fetches, feed_keys):
     flat = []
     rebuild = _flatten_fetches(fetches, graph, flat)
@@ -374,6 +398,8 @@ def _compile(graph, fetches, feed_keys):
                 next_slot += 1
         if op._type == "Const" and outs[0] != _DISCARD:
             template_consts[outs[0]] = op.attrs["value"]
+            continue
+        if _foldable(op, opdef, ins, outs, template_consts):
             continue
         if len(outs) == 1:
             steps.append((opdef.kernel, op, tuple(ins), outs[0], ()))
