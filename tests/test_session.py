@@ -374,3 +374,32 @@ def test_fetched_values_are_private_copies():
         b[0] = 100.0
         assert list(sess.run(c)) == [1.0, 2.0]
         assert list(sess.run(v)) == [1.0, 2.0]
+
+
+def test_constant_subgraphs_are_folded_once_per_plan():
+    from flowcore import registry
+    from flowcore.ops.core import apply_op1
+    from flowcore.shapes import TensorShape
+    calls = []
+
+    def kernel(ctx, op, x):
+        calls.append(op.name)
+        return x + 1
+
+    if "TestCountingIncrement" not in registry.registered_types():
+        registry.register("TestCountingIncrement", kernel=kernel,
+                          shape=lambda op: [(op.inputs[0].dtype, TensorShape([]))])
+    c = tf.constant(1)
+    folded = apply_op1("TestCountingIncrement", [c], None, "folded")
+    p = tf.placeholder(tf.int32, [])
+    fed = apply_op1("TestCountingIncrement", [p], None, "fed")
+    v = tf.Variable(0)
+    with tf.control_dependencies([v.initializer]):
+        ordered = apply_op1("TestCountingIncrement", [c], None, "ordered")
+    with tf.Session() as sess:
+        assert [sess.run(folded) for _ in range(3)] == [2, 2, 2]
+        assert calls == ["folded"]                       # computed once, at plan time
+        assert [sess.run(fed, {p: i}) for i in range(3)] == [1, 2, 3]
+        assert sess.run(ordered) == 2 and sess.run(ordered) == 2
+        assert calls.count("ordered") == 2               # a control input: runs every time
+        assert sess.run(v) == 0
