@@ -283,6 +283,7 @@ def _feed_writer(tensor, slot):
 
 
 _NEVER_FOLD = frozenset(["PyFunc", "PyFuncStateless", "EagerPyFunc"])
+_ALIASES = frozenset(["Identity", "StopGradient", "Snapshot", "PreventGradient"])
 
 
 def _foldable(op, opdef, ins, outs, consts):
@@ -398,6 +399,11 @@ def _compile(graph, fetches, feed_keys):
                 next_slot += 1
         if op._type == "Const" and outs[0] != _DISCARD:
             template_consts[outs[0]] = op.attrs["value"]
+            continue
+        if op._type in _ALIASES and outs[0] != _DISCARD:
+            # an identity is its input's slot (its control inputs are
+            # already ordered before this point): no step at run time
+            slots[op._outputs[0]] = ins[0]
             continue
         if _foldable(op, opdef, ins, outs, template_consts):
             continue

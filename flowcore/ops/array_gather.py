@@ -82,6 +82,10 @@ _UNSIGNED = {np.dtype(np.int32): np.uint32, np.dtype(np.int64): np.uint64}
 
 def _gather_kernel(ctx, op, params, indices, axis):
     axis = _array._cached(op, "_axis", axis, int)
+    if axis == 0 and getattr(indices, "ndim", None) == 0 and not op.attrs.get("batch_dims"):
+        i = int(indices)        # one row (slice_input_producer's per-example gather)
+        if 0 <= i < len(params):
+            return params[i]
     shape = params.shape
     r = len(shape)
     if not -r <= axis < r:
