@@ -400,7 +400,7 @@ class _Queue(Resource):
                     self._put1(vals)
                     self.size += 1
                     if self.deq_line:
-                        self.deq_line[0].cond.notify()
+                        self._wake_dequeuer()
                     return
             w = _Waiter(self.lock, _ONE)
             w.vals = vals
@@ -419,7 +419,7 @@ class _Queue(Resource):
                     self._put(vals, 0, n)
                     self.size += n
                     if self.deq_line:
-                        self.deq_line[0].cond.notify()
+                        self._wake_dequeuer()
                     return
             w = _Waiter(self.lock, _MANY)
             w.vals, w.n, w.pos = vals, n, 0
@@ -439,6 +439,16 @@ class _Queue(Resource):
                 self._close_now(op)
                 return
             self._enqueue_wait(ctx, op, _Waiter(self.lock, _CLOSE))
+
+    def _wake_dequeuer(self):
+        """Wake the head dequeuer (lock held) only once it can finish, or
+        take as much as the queue can ever offer at once (a dequeue_many
+        larger than the capacity): waking it for every element of a batch
+        would cost two thread switches per element."""
+        w = self.deq_line[0]
+        most = self.capacity - self.min_after_dequeue
+        if self._available() >= min(w.need, most if most > 0 else 1):
+            w.cond.notify()
 
     def _closed_error(self, op):
         return errors.CancelledError(None, op, "%s '%s' is closed." % (self.kind, self.name))
@@ -473,7 +483,7 @@ class _Queue(Resource):
             w.pos += m
             done = w.pos == w.n
         if self.deq_line:
-            self.deq_line[0].cond.notify()
+            self._wake_dequeuer()
         return done
 
     def _enqueue_wait(self, ctx, op, w):
