@@ -107,6 +107,16 @@ class _TFRecordSource(_Source):
             return None
         return self.prefix + str(off).encode(), rec
 
+    def read_many(self, n):
+        if self.f.compression:
+            return super().read_many(n)
+        offsets, records = self.f.read_many(n)
+        if not records:     # the end, a bad record (read raises) or a huge one
+            r = self.read()
+            return None if r is None else ([r[0]], [r[1]])
+        prefix = self.prefix
+        return [prefix + b"%d" % o for o in offsets], records
+
 
 class _TextLineSource(_Source):
     def __init__(self, attrs):

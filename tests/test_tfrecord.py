@@ -4,6 +4,7 @@ import random
 import struct
 import zlib
 
+import numpy as np
 import pytest
 
 import flowcore.compat.v1 as tf
@@ -209,3 +210,31 @@ def test_fuzz_reader_only_raises_data_loss(tmp_path):
                 pass
         except errors.DataLossError:
             pass
+
+
+def test_read_many_frames_blocks_and_stops_before_bad_records(tmp_path):
+    path = str(tmp_path / "many.tfrecord")
+    recs = [bytes([i % 251]) * (i * 997 % 70000) for i in range(60)]   # spans many blocks
+    with tfr.TFRecordWriter(path) as w:
+        for r in recs:
+            w.write(r)
+    f = records.RecordFile(path)
+    got, offsets = [], []
+    while True:
+        offs, rs = f.read_many(7)
+        if not rs:
+            break
+        got += rs
+        offsets += offs
+    assert got == recs and f.read() is None
+    assert offsets == [0] + list(np.cumsum([len(r) + 16 for r in recs])[:-1])
+    # a corrupt 4th record: the first three come back, then read() names the offset
+    data = bytearray(open(path, "rb").read())
+    bad = offsets[3] + 12 + 1
+    data[bad] ^= 0xFF
+    open(path, "wb").write(bytes(data))
+    f = records.RecordFile(path)
+    offs, rs = f.read_many(10)
+    assert rs == recs[:3] and f.offset == offsets[3]
+    with pytest.raises(errors.DataLossError, match="offset %d" % offsets[3]):
+        f.read()
