@@ -88,9 +88,11 @@ def _zeros_like(t):
 
 
 def _ones_for(y, name):
-    """The default `grad_ys` entry for `y`: ones of its shape."""
+    """The default `grad_ys` entry for `y`: ones of its shape (its static
+    shape when fully known, as TF folds it, so the fill is a constant)."""
     from flowcore.ops import array
-    return array.ones(array.shape(y), dtype=y.dtype, name=name)
+    shape = y.shape.as_list() if y.shape.is_fully_defined() else array.shape(y)
+    return array.ones(shape, dtype=y.dtype, name=name)
 
 
 def _dense(g):

@@ -469,6 +469,10 @@ class Graph:
                 raise ValueError("Tensor %s must be from the same graph as the op "
                                  "being created (%s)." % (t.name, name or op_type))
         attrs = dict(attrs) if attrs else {}
+        mapped = self._gradient_override_map.get(op_type) if self._gradient_override_map \
+            else None
+        if mapped is not None:
+            attrs["_gradient_op_type"] = mapped
         with self._lock:
             if name is None:
                 name = op_type

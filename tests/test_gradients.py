@@ -275,3 +275,15 @@ def test_indexed_slices_mixed_with_dense_is_densified():
     assert isinstance(g, tf.Tensor)
     np.testing.assert_allclose(_run(g, {params: np.ones((3, 2))}),
                                [[2, 2], [4, 4], [2, 2]])
+
+
+def test_indexed_slices_with_int32_and_int64_indices_concatenate_as_int64():
+    params = tf.placeholder(tf.float32, [4, 2], name="params")
+    a = tf.gather(params, tf.constant([1], dtype=tf.int32))
+    b = tf.gather(params, tf.constant([1, 3], dtype=tf.int64))
+    (g,) = tf.gradients([a, b], params)
+    assert type(g).__name__ == "IndexedSlices"
+    assert g.indices.dtype == tf.int64
+    dense = tf.convert_to_tensor(g)
+    np.testing.assert_allclose(_run(dense, {params: np.ones((4, 2))}),
+                               [[0, 0], [2, 2], [0, 0], [1, 1]])

@@ -288,26 +288,48 @@ def test_fetched_values_never_change_under_the_user():
         assert not np.array_equal(held[0], held[-1])
 
 
-def test_assign_between_steps_is_seen():
-    w = tf.Variable([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], name="w")
-    grad = IndexedSlices(tf.constant([[1.0, 1.0]]), tf.constant([1]), tf.constant([3, 2]))
+@pytest.mark.parametrize("rows", [3, 3000], ids=["small", "large"])
+def test_updates_interleaved_with_assign(rows):
+    """Sparse, dense and assign updates in any order (large variables reuse
+    their previous buffer and rewrite only rows that changed: this checks
+    that bookkeeping)."""
+    init = np.repeat(np.arange(1.0, rows + 1, dtype=np.float32)[:, None], 2, axis=1)
+    w = tf.Variable(init, name="w")
+    grad = IndexedSlices(tf.constant([[1.0, 1.0]]), tf.constant([1]), tf.constant([rows, 2]))
     opt = tf.train.GradientDescentOptimizer(1.0)
     sparse = opt.apply_gradients([(grad, w)])
-    dense = opt.apply_gradients([(tf.ones([3, 2]), w)])
-    reset = w.assign(tf.zeros([3, 2]))
+    grad2 = IndexedSlices(tf.constant([[5.0, 5.0]]), tf.constant([2]), tf.constant([rows, 2]))
+    sparse2 = opt.apply_gradients([(grad2, w)])
+    dense = opt.apply_gradients([(tf.ones([rows, 2]), w)])
+    reset = w.assign(tf.zeros([rows, 2]))
+    want = init.copy()
     with tf.Session() as sess:
         sess.run(w.initializer)
         for _ in range(3):
             sess.run(sparse)
-        _close(sess.run(w), [[1, 1], [-1, -1], [3, 3]])
+        want[1] -= 3
+        _close(sess.run(w), want)
+        sess.run(sparse2)
+        sess.run(sparse)
+        want[2] -= 5
+        want[1] -= 1
+        _close(sess.run(w), want)
         sess.run(dense)
         sess.run(sparse)
-        _close(sess.run(w), [[0, 0], [-3, -3], [2, 2]])
+        want -= 1
+        want[1] -= 1
+        _close(sess.run(w), want)
         sess.run(reset)
         sess.run(sparse)
-        _close(sess.run(w), [[0, 0], [-1, -1], [0, 0]])
-        sess.run(sparse)
-        _close(sess.run(w), [[0, 0], [-2, -2], [0, 0]])
+        want[:] = 0
+        want[1] = -1
+        _close(sess.run(w), want)
+        for _ in range(3):
+            sess.run(sparse2)
+            sess.run(sparse)
+        want[2] -= 15
+        want[1] -= 3
+        _close(sess.run(w), want)
 
 
 # -- sparse gradients ---------------------------------------------------------------------
@@ -399,7 +421,8 @@ def test_bad_gradients_rejected():
     train = tf.train.AdagradOptimizer(0.1).apply_gradients([(bad_rows, w)])
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 7 is not in \[0, 6\)"):
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match=r"indices\[0\] = 7 is not in \[0, 6\)"):
             sess.run(train)
         np.testing.assert_array_equal(sess.run(w), VOCAB)    # nothing half-applied
     with pytest.raises(TypeError, match="Gradient must be"):
@@ -608,3 +631,66 @@ def test_clip_by_global_norm_on_gradients():
         _close(sess.run(clipped[0]), [1.0, 1.0])
         sess.run(train)
         _close(sess.run(w), [0.0, 0.0])
+
+
+# -- subclassing, checkpoints --------------------------------------------------------------
+
+class _SignSGD(tf.train.Optimizer):
+    """A user-written optimizer: var -= lr * grad, sparse rows via scatter_sub."""
+
+    def __init__(self, lr):
+        super().__init__(False, "SignSGD")
+        self._lr = lr
+        self.seen_indices = []
+
+    def _apply_dense(self, grad, var):
+        return tf.assign_sub(var, grad * self._lr).op
+
+    def _apply_sparse(self, grad, var):
+        self.seen_indices.append(grad.indices)
+        return tf.scatter_sub(var, grad.indices, grad.values * self._lr).op
+
+
+def test_custom_optimizer_gets_deduplicated_sparse_rows():
+    emb = tf.Variable(VOCAB, name="emb")
+    dense_w = tf.Variable([1.0, 2.0], name="dense_w")
+    opt = _SignSGD(0.5)
+    grad = IndexedSlices(tf.constant(G), tf.constant(IDX), tf.constant([6, 2]))
+    train = opt.apply_gradients([(grad, emb), (tf.constant([1.0, 1.0]), dense_w)])
+    assert train.name == "SignSGD"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(opt.seen_indices[0]).tolist() == [0, 1, 4]
+        sess.run(train)
+        _close(sess.run(emb), VOCAB - 0.5 * _dense_grad())
+        _close(sess.run(dense_w), [0.5, 1.5])
+
+
+def test_checkpoint_restores_slots_and_continues_identically(tmp_path):
+    def model():
+        w, loss = _quadratic()
+        gs = tf.train.get_or_create_global_step()
+        train = tf.train.AdamOptimizer(0.05).minimize(loss, global_step=gs)
+        return w, gs, train
+    with tf.Graph().as_default():
+        w, gs, train = model()
+        saver = tf.train.Saver()
+        names = sorted(v.op.name for v in tf.global_variables())
+        assert names == ["beta1_power", "beta2_power", "global_step", "w", "w/Adam", "w/Adam_1"]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train)
+            path = saver.save(sess, str(tmp_path / "ckpt"), global_step=gs)
+            for _ in range(3):
+                sess.run(train)
+            straight = sess.run(w)
+    with tf.Graph().as_default():
+        w, gs, train = model()
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            saver.restore(sess, path)
+            assert tf.train.global_step(sess, gs) == 3
+            for _ in range(3):
+                sess.run(train)
+            np.testing.assert_array_equal(sess.run(w), straight)

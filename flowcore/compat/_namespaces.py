@@ -2,7 +2,7 @@
 from the `__all__` of the modules that implement them."""
 import types
 
-from flowcore import (init_ops, meta_graph as _meta_graph, summary as _summary, train as _train,
+from flowcore import (gradient_checker as _gradient_checker, init_ops, meta_graph as _meta_graph, summary as _summary, train as _train,
                       variables as _variables)
 from flowcore import sparse as _sparse
 from flowcore.ops import array as _array, math as _math, random as _random
@@ -31,6 +31,7 @@ train = _namespace("train", _train, _saver, _coordinator, _queue_runner, _input,
                    extra=dict(_meta_graph_names, queue_runner=queue_runner,
                               summary_iterator=_summary.summary_iterator))
 summary = _namespace("summary", _summary)
+test = _namespace("test", _gradient_checker)
 initializers = _namespace("initializers", init_ops, extra=dict(
     init_ops.INITIALIZERS, global_variables=_variables.global_variables_initializer,
     local_variables=_variables.local_variables_initializer,

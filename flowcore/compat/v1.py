@@ -45,6 +45,7 @@ io = _ns.io
 queue = _ns.queue
 summary = _ns.summary
 sparse = _ns.sparse
+test = _ns.test
 from flowcore.protos import (Summary, SummaryMetadata, Event, SessionLog, HistogramProto,
                              GraphDef, NodeDef, AttrValue, MetaGraphDef)
 from flowcore.meta_graph import import_graph_def, make_tensor_proto, make_ndarray

@@ -46,9 +46,15 @@ def _refcount_of_unshared():
 _UNSHARED = _refcount_of_unshared()
 
 
+# Below this many elements a fresh array costs less than the bookkeeping.
+_SMALL = 4096
+
+
 def _buffer(state, cur, keep):
     """A writable array shaped like `cur` that nobody else can see.  With
     `keep`, its contents equal `cur` (a sparse update edits some rows)."""
+    if cur.size <= _SMALL:
+        return cur.copy() if keep else np.empty_like(cur)
     d = state.__dict__
     spare = d.get("_fc_spare")
     if spare is not None and sys.getrefcount(spare) <= _UNSHARED \
@@ -70,6 +76,8 @@ def _publish(state, new, cur, rows=None):
     """Store `new` (now read-only); keep `cur` as the spare.  `rows`: the only
     rows where `new` differs from `cur` (None: any)."""
     state.store(new)
+    if new.size <= _SMALL:
+        return
     d = state.__dict__
     d["_fc_spare"] = cur if type(cur) is np.ndarray and cur.flags.owndata else None
     d["_fc_pub"] = new
@@ -97,11 +105,12 @@ class _Locked:
 
 def _read(op, i, state):
     """The value of ref input `i` (FailedPreconditionError when uninitialized)."""
-    return state.read(op.inputs[i].op)
+    v = state.value
+    return v if v is not None else state.read(op.inputs[i].op)
 
 
 def _check_same(op, what, a, b):
-    if a.shape != np.shape(b):
+    if a.shape != (b.shape if type(b) is np.ndarray else np.shape(b)):
         raise errors.InvalidArgumentError(
             None, op, "%s do not have the same shape%s %s (op %s)"
             % (what, list(a.shape), list(np.shape(b)), op.name))
@@ -468,6 +477,50 @@ _register("SparseApplyAdagrad", _sparse_adagrad_kernel, 2, (2,), 3, 4)
 _register("SparseApplyRMSProp", _sparse_rmsprop_kernel, 3, (3, 4, 5, 6), 7, 8)
 _register("SparseApplyCenteredRMSProp", _sparse_centered_rmsprop_kernel, 4, (4, 5, 6, 7), 8, 9)
 _register("SparseApplyAdam", _sparse_adam_kernel, 3, (3, 4, 5, 6, 7, 8), 9, 10)
+
+
+# -- duplicate indices ----------------------------------------------------------------------
+
+def _sum_duplicates_kernel(ctx, op, values, indices):
+    idx = np.asarray(indices).reshape(-1)
+    values = np.asarray(values)
+    if values.shape[:1] != idx.shape:
+        raise errors.InvalidArgumentError(
+            None, op, "values has %d rows but there are %d indices"
+            % (values.shape[0] if values.ndim else 0, idx.size))
+    if idx.size == 0:
+        return values, idx
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    first = np.empty(s.size, dtype=bool)
+    first[0] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return np.add.reduceat(values[order], starts, axis=0), s[starts]
+
+
+def _sum_duplicates_shape(op):
+    values, indices = op.inputs
+    if not indices.dtype.is_integer:
+        raise TypeError("indices must be int32 or int64, got %s" % indices.dtype.name)
+    rows = TensorShape([None])
+    vals = rows if values.shape.ndims is None else rows.concatenate(values.shape[1:])
+    return [(values.dtype, vals if values.shape.ndims is not None else TensorShape(None)),
+            (indices.dtype, rows)]
+
+
+registry.register("SumDuplicateIndices", shape=_sum_duplicates_shape,
+                  kernel=_sum_duplicates_kernel)
+registry.NotDifferentiable("SumDuplicateIndices")
+
+
+def sum_duplicate_indices(values, indices, name=None):
+    """(summed values, unique indices): rows of `values` with equal indices
+    added up, indices ascending.  What `Optimizer._apply_sparse` expects (TF
+    builds it from Unique and UnsortedSegmentSum)."""
+    op = apply_op("SumDuplicateIndices", [convert_to_tensor(values), convert_to_tensor(indices)],
+                  None, name=name or "SumDuplicateIndices")
+    return op._outputs[0], op._outputs[1]
 
 
 # -- builders (TF's training_ops) ----------------------------------------------------------

@@ -279,12 +279,11 @@ class Optimizer:
         raise NotImplementedError()
 
     def _apply_sparse_duplicate_indices(self, grad, var):
-        """Sum the rows of duplicate indices, then `_apply_sparse`."""
-        from flowcore.ops import array, math
+        """Sum the rows of duplicate indices, then `_apply_sparse` (which may
+        assume unique indices)."""
         from flowcore.indexed_slices import IndexedSlices
-        unique_indices, new_index_positions = array.unique(grad.indices)
-        summed = math.unsorted_segment_sum(grad.values, new_index_positions,
-                                           array.shape(unique_indices)[0])
+        from flowcore.ops import training
+        summed, unique_indices = training.sum_duplicate_indices(grad.values, grad.indices)
         return self._apply_sparse(IndexedSlices(summed, unique_indices, grad.dense_shape), var)
 
     def _apply_sparse(self, grad, var):
