@@ -7,7 +7,7 @@ and renamed, so an interrupted run never leaves a half-written file behind.
 
 - TFRecord: `tf.train.Example`s with a 784-byte `image` (random uint8), an
   int64 `label` in [0, 10) and 10 float `weights`, the readers benchmark's
-  record (`benchmarks/tfrecord.py`); also what the MLP-from-TFRecords job
+  record (`benchmarks/readers.py`); also what the MLP-from-TFRecords job
   trains on (image / 255 as its 784 inputs).
 - CSV: lines of four numbers and a string, `"i.5,(i%97).25,-(i%13),1e-3,name<i>"`.
 - Fixed-length: CIFAR-10's layout, 3073-byte records of one label byte in

@@ -1,6 +1,6 @@
-"""TFRecord and Example-parsing throughput, flowcore vs TensorFlow.
+"""Reader throughput (TFRecord, Example parsing, CSV, fixed-length), flowcore vs TensorFlow.
 
-    /work/tfvenv/bin/python benchmarks/tfrecord.py [--n 200000]
+    python benchmarks/readers.py [--n 200000]
 
 The data is the issue's: Examples with a 784-byte `image`, an int64 `label`
 and 10 float `weights`.  Rows (records/s, higher is better):
