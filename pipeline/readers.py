@@ -397,7 +397,15 @@ class ReaderState(Resource):
             self.produced = s.num_records_produced
 
     def on_session_close(self):
-        self.source.close()
+        # Session.close() runs in another thread than the reads: never close
+        # the file under a read in flight (it would fail with a stray
+        # ValueError/AttributeError instead of completing or being cancelled)
+        if self.lock.acquire(False):
+            try:
+                self.source.close()
+                self.work = None    # a later read asks the (closed) queue: CancelledError
+            finally:
+                self.lock.release()
 
 
 # -- ops ---------------------------------------------------------------------------------------

@@ -824,3 +824,12 @@ def test_all_names_exported():
                  "sparse_to_dense", "zeros_like", "ones_like", "fill", "range", "linspace",
                  "eye", "unsorted_segment_sum", "IndexedSlices", "sparse_tensor_to_dense"]:
         assert hasattr(tf, name), name
+
+
+def test_one_way_splits_return_the_tensor_itself():
+    x = tf.ones([1, 3])
+    with tf.Session() as sess:
+        assert sess.run(tf.unstack(x)[0] + 1).shape == (3,)
+        assert sess.run(tf.split(x, 1)[0]).shape == (1, 3)
+        n, = tf.unstack(tf.shape(tf.zeros([5])))
+        assert sess.run(n) == 5

@@ -155,3 +155,16 @@ def test_empty_saver():
     with pytest.raises(ValueError, match="No variables to save"):
         tf.train.Saver()
     assert tf.train.Saver(allow_empty=True).last_checkpoints == []
+
+
+def test_state_file_paths_are_relative_to_a_relative_save_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("ck")
+    w, b, _ = _model()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.train.Saver().save(sess, os.path.join("ck", "model"), global_step=4,
+                              write_meta_graph=False)
+    assert 'model_checkpoint_path: "model-4"' in open(os.path.join("ck", "checkpoint")).read()
+    monkeypatch.chdir("/")
+    assert tf.train.latest_checkpoint(str(tmp_path / "ck")) == str(tmp_path / "ck" / "model-4")

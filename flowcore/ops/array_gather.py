@@ -662,7 +662,8 @@ def _dp_kernel(ctx, op, data, partitions):
     rows = data.reshape((flat.shape[0],) + data.shape[p.ndim:])
     order = np.argsort(flat, kind="stable")
     counts = np.bincount(flat, minlength=n)
-    return tuple(op.xp.split(rows[order], np.cumsum(counts)[:-1], axis=0))
+    parts = op.xp.split(rows[order], np.cumsum(counts)[:-1], axis=0)
+    return parts[0] if len(parts) == 1 else tuple(parts)
 
 
 def _dp_grad(op, *grads):

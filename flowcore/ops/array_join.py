@@ -243,7 +243,7 @@ def _unpack_kernel(ctx, op, x):
             % (axis, num, _dims_str(np.shape(x))))
     if axis != 0 and axis != -np.ndim(x):
         x = op.xp.moveaxis(x, axis, 0)
-    return tuple(x)
+    return x[0] if num == 1 else tuple(x)
 
 
 def _unpack_grad(op, *grads):
@@ -313,7 +313,8 @@ def _split_kernel(ctx, op, axis, x):
         raise errors.InvalidArgumentError(
             None, op, "Number of ways to split should evenly divide the split dimension, "
             "but got split_dim %d (size = %d) and num_split %d" % (axis, d, num))
-    return tuple(op.xp.split(x, num, axis=axis))
+    parts = op.xp.split(x, num, axis=axis)
+    return parts[0] if num == 1 else tuple(parts)
 
 
 def _split_grad(op, *grads):
@@ -398,7 +399,8 @@ def _splitv_kernel(ctx, op, x, sizes, axis):
         sizes = _resolve_splits(sizes, np.shape(x)[axis])
     except ValueError as e:
         raise errors.InvalidArgumentError(None, op, str(e)) from None
-    return tuple(op.xp.split(x, np.cumsum(sizes[:-1]), axis=axis))
+    parts = op.xp.split(x, np.cumsum(sizes[:-1]), axis=axis)
+    return parts[0] if len(parts) == 1 else tuple(parts)
 
 
 def _splitv_grad(op, *grads):

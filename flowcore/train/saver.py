@@ -151,6 +151,13 @@ def generate_checkpoint_state_proto(save_dir, model_checkpoint_path,
     paths = list(all_model_checkpoint_paths or [])
     if not paths or paths[-1] != model_checkpoint_path:
         paths.append(model_checkpoint_path)
+    if not os.path.isabs(save_dir):
+        # as TF: paths under a relative save_dir are stored relative to it,
+        # so the state file stays valid from any working directory
+        def rel(q):
+            return q if os.path.isabs(q) else os.path.relpath(q, save_dir or ".")
+        model_checkpoint_path = rel(model_checkpoint_path)
+        paths = [rel(q) for q in paths]
     return CheckpointState(model_checkpoint_path, paths, all_model_checkpoint_timestamps or [],
                            last_preserved_timestamp or 0.0)
 
@@ -219,10 +226,8 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
 
     def fix(p):
         return p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
-    if not os.path.isabs(st.model_checkpoint_path) and not os.path.exists(
-            st.model_checkpoint_path + INDEX_SUFFIX):
-        st.model_checkpoint_path = fix(st.model_checkpoint_path)
-        st.all_model_checkpoint_paths = [fix(p) for p in st.all_model_checkpoint_paths]
+    st.model_checkpoint_path = fix(st.model_checkpoint_path)
+    st.all_model_checkpoint_paths = [fix(p) for p in st.all_model_checkpoint_paths]
     return st
 
 
@@ -440,8 +445,7 @@ class Saver:
             prefix = save_path
         save_dir = os.path.dirname(prefix)
         if save_dir and not os.path.isdir(save_dir):
-            raise errors.NotFoundError(None, None, "Parent directory of %s doesn't exist, "
-                                       "can't save." % save_path)
+            raise ValueError("Parent directory of %s doesn't exist, can't save." % save_path)
         names = list(self._refs)
         values = sess.run([self._refs[n] for n in names]) if names else []
         _write_checkpoint(prefix, dict(zip(names, values)))
