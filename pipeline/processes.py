@@ -22,8 +22,8 @@ read once per epoch; epochs, shuffling of filenames and the end of input
 as in the threaded pipeline.  Chunks travel as raw array bytes through pipes
 (no pickling of numeric data; string components are pickled).
 
-Workers are forked (POSIX only) when `create_threads` runs, so the graph they
-run is the one built so far.  Their sessions hold no variables: the tensors a
+Workers are forked (POSIX only) when the runner's threads start, so the graph
+they run is the one built so far.  Their sessions hold no variables: the tensors a
 worker runs must not read variables (readers and decoders do not).
 """
 import multiprocessing
@@ -119,6 +119,29 @@ def _worker_main(session_factory, runner, filenames, results):
             pass
 
 
+class _Worker:
+    """One worker process, the parent's end of its filename pipe, and the
+    child's pipe ends, which the parent closes once the child has them (so
+    the receiver sees EOF if the worker dies)."""
+
+    def __init__(self, process, filenames, child_ends):
+        self.process, self.filenames, self._child_ends = process, filenames, child_ends
+
+    def start(self):
+        self.process.start()
+        for c in self._child_ends:
+            c.close()
+
+    def stop(self, timeout):
+        p = self.process
+        if p.pid is None:
+            return
+        p.join(timeout)
+        if p.is_alive():
+            p.terminate()
+            p.join()
+
+
 class ProcessQueueRunner:
     """A QueueRunner whose enqueuing work runs in `processes` worker processes.
 
@@ -167,8 +190,9 @@ class ProcessQueueRunner:
         return [np.stack(b) for b in buffers]
 
     def create_threads(self, sess, coord=None, daemon=False, start=False):
-        """Fork the workers and return the parent's threads (dispatcher,
-        one receiver per worker, and a stopper waiting on `coord`)."""
+        """The parent's threads: a dispatcher (which forks the workers when it
+        starts, so nothing is forked for threads never started), one
+        receiver per worker, and a stopper waiting on `coord`."""
         ctx = multiprocessing.get_context("fork")
         workers, receivers = [], []
         factory = type(sess)
@@ -177,19 +201,17 @@ class ProcessQueueRunner:
             res_recv, res_send = ctx.Pipe(duplex=False)
             p = ctx.Process(target=_worker_main, args=(factory, self, name_recv, res_send),
                             daemon=True)
-            workers.append((p, name_send))
+            workers.append(_Worker(p, name_send, (name_recv, res_send)))
             receivers.append(res_recv)
-        for p, _ in workers:
-            p.start()
-        state = {"live": self._processes}
-        threads = [threading.Thread(target=self._dispatch, args=(sess, coord, workers),
+        state = {"live": self._processes, "started": threading.Event()}
+        threads = [threading.Thread(target=self._dispatch, args=(sess, coord, workers, state),
                                     daemon=daemon, name="%s-dispatch" % self.name)]
         for k, conn in enumerate(receivers):
             threads.append(threading.Thread(target=self._receive,
                                             args=(sess, coord, conn, state),
                                             daemon=daemon, name="%s-recv-%d" % (self.name, k)))
         threads.append(threading.Thread(target=self._stop_on_request,
-                                        args=(sess, coord, workers), daemon=True,
+                                        args=(sess, coord, workers, state), daemon=True,
                                         name="%s-stopper" % self.name))
         if coord is not None:
             for t in threads:
@@ -205,12 +227,17 @@ class ProcessQueueRunner:
         if coord is not None:
             coord.request_stop(e)
 
-    def _dispatch(self, sess, coord, workers):
+    def _dispatch(self, sess, coord, workers, state):
         k = 0
+        try:
+            for w in workers:
+                w.start()
+        finally:
+            state["started"].set()
         try:
             while coord is None or not coord.should_stop():
                 name = sess.run(self._filename_dequeue)
-                workers[k % len(workers)][1].send(name)
+                workers[k % len(workers)].filenames.send(name)
                 k += 1
         except errors.OutOfRangeError:
             pass
@@ -219,9 +246,9 @@ class ProcessQueueRunner:
         except Exception as e:
             self._report(coord, e)
         finally:
-            for _, conn in workers:
+            for w in workers:
                 try:
-                    conn.send(None)
+                    w.filenames.send(None)
                 except OSError:
                     pass
 
@@ -253,21 +280,19 @@ class ProcessQueueRunner:
             except errors.OpError:
                 pass
 
-    def _stop_on_request(self, sess, coord, workers):
+    def _stop_on_request(self, sess, coord, workers, state):
         if coord is not None:
             coord.wait_for_stop()
             try:
                 sess.run(self.cancel_op)
             except Exception:
                 pass
+        state["started"].wait(5.0)
         # after a stop, what the workers still produce is not wanted: give
         # them a moment to finish, then end them
         deadline = None if coord is None else time.monotonic() + 1.0
-        for p, _ in workers:
-            p.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            if p.is_alive():
-                p.terminate()
-                p.join()
+        for w in workers:
+            w.stop(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
 
 def _wrap_queue(queue_op):

@@ -20,6 +20,7 @@ pipeline never skips past corrupt data.  Every reader supports
 `serialize_state()`/`restore_state()`: the state is a `ReaderBaseState`
 proto holding TF's counters plus the position inside the current file.
 """
+import collections
 import itertools
 import os
 
@@ -498,6 +499,10 @@ def _queue_ref(queue):
     return ref
 
 
+ReaderReadV2 = collections.namedtuple("ReaderReadV2", ["key", "value"])
+ReaderReadUpToV2 = collections.namedtuple("ReaderReadUpToV2", ["keys", "values"])
+
+
 class ReaderBase:
     """Base class of readers: wraps the reader op's handle and builds the ops
     that read from it.  Every reader here can serialize its state."""
@@ -514,7 +519,7 @@ class ReaderBase:
         filename from `queue` when the current one is exhausted."""
         op = apply_op("ReaderReadV2", [self._reader_ref, _queue_ref(queue)], None,
                       name=name or "ReaderReadV2")
-        return op.outputs[0], op.outputs[1]
+        return ReaderReadV2(op.outputs[0], op.outputs[1])
 
     def read_up_to(self, queue, num_records, name=None):
         """(keys, values) vectors of up to `num_records` records, all from the
@@ -522,7 +527,7 @@ class ReaderBase:
         n = convert_to_tensor(num_records, dtype=dtypes.int64, name="num_records")
         op = apply_op("ReaderReadUpToV2", [self._reader_ref, _queue_ref(queue), n], None,
                       name=name or "ReaderReadUpToV2")
-        return op.outputs[0], op.outputs[1]
+        return ReaderReadUpToV2(op.outputs[0], op.outputs[1])
 
     def num_records_produced(self, name=None):
         """Records this reader has returned (an int64 scalar)."""
