@@ -58,6 +58,7 @@ def _fs_path(work):
 class _Source:
     index = 0
     offset = 0
+    one_record = False      # a work unit is exactly one record (finished with it, as TF)
 
     def __init__(self, attrs=None):
         self.f = None
@@ -243,6 +244,8 @@ class _FixedLengthSource(_Source):
 
 
 class _WholeFileSource(_Source):
+    one_record = True
+
     def start(self, work, index=0, offset=0):
         self.work = work
         self.index = index
@@ -261,6 +264,8 @@ class _WholeFileSource(_Source):
 
 
 class _IdentitySource(_Source):
+    one_record = True
+
     def start(self, work, index=0, offset=0):
         self.work = work
         self.index = index
@@ -327,6 +332,8 @@ class ReaderState(Resource):
                 rec = self._read_one()
                 if rec is not None:
                     self.produced += 1
+                    if self.source.one_record:
+                        self._finish_work()
                     return rec
                 self._finish_work()
 
@@ -350,6 +357,8 @@ class ReaderState(Resource):
                     continue
                 keys += got[0]
                 values += got[1]
+                if self.source.one_record:
+                    self._finish_work()
             self.produced += len(keys)
         k = np.empty(len(keys), dtype=object)
         v = np.empty(len(values), dtype=object)
