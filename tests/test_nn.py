@@ -357,13 +357,7 @@ def test_nce_loss_default_sampler_runs_and_is_seeded():
 
 # -- gradients ------------------------------------------------------------------------------
 
-def _needs_gradients():
-    if not hasattr(tf, "gradients"):
-        pytest.skip("gradients not available")
-
-
 def test_gradients_of_fused_cross_entropies():
-    _needs_gradients()
     logits = tf.constant(X.astype(np.float64))
     labels = tf.constant(LABELS.astype(np.float64))
     v2 = tf.nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
@@ -384,7 +378,6 @@ def test_gradients_of_fused_cross_entropies():
 
 
 def test_relu_gradient_and_gradient_op_names():
-    _needs_gradients()
     x = tf.constant([-1.0, 2.0, 0.5])
     g = tf.gradients(tf.nn.relu(x), x)[0]
     assert g.op.type == "ReluGrad"
@@ -392,9 +385,6 @@ def test_relu_gradient_and_gradient_op_names():
 
 
 def test_nce_loss_decreases_when_trained():
-    _needs_gradients()
-    if not hasattr(tf.train, "GradientDescentOptimizer"):
-        pytest.skip("optimizers not available")
     tf.set_random_seed(3)
     vocab, dim, batch = 40, 8, 32
     rng = np.random.RandomState(0)

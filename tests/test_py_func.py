@@ -126,8 +126,6 @@ def test_runs_in_calling_thread_concurrently():
 
 
 def test_generator_feeds_queue_until_out_of_range():
-    if not (hasattr(tf, "FIFOQueue") and hasattr(tf.train, "QueueRunner")):
-        pytest.skip("queues and queue runners not available yet")
     batches = iter([np.array([i, i], np.int32) for i in range(5)])
     item = tf.py_func(lambda: next(batches), [], tf.int32)
     item.set_shape([2])
