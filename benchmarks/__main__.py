@@ -21,6 +21,12 @@ this interpreter) with the repository root on `sys.path`.
 steps run; `--memory-check` runs each flowcore row at S and 10*S and prints
 the growth of peak RSS, which must stay within a few MiB for pipelines whose
 memory is bounded by their queue capacities.
+
+Rows that run flowcore's `processes=` (`Job.frameworks == ("flowcore",)`)
+are skipped for TensorFlow, which has no such option: their TensorFlow
+column repeats the figure TensorFlow got in the same run for the threaded
+row they extend (`Job.reference`, run once for both when needed), marked
+`*`, so their ratio reads "flowcore in processes / TensorFlow's threads".
 """
 import argparse
 import importlib.util
@@ -55,13 +61,16 @@ def tensorflow_python(explicit):
     return os.environ.get("FLOWCORE_TF_PYTHON") or None
 
 
-def run_job(python, framework, job, args, scale, repeat, log_dir, data_scale=None):
+def run_job(python, framework, job, args, scale, repeat, log_dir, data_scale=None,
+            verify=True):
     """Run one (framework, job) in a subprocess: its JSON result, or a dict
     with an `error` (the last line of its stderr; the whole of it in a log)."""
     cmd = [python, "-m", "benchmarks.run_one", "--framework", framework, "--job", job.name,
            "--repeat", str(repeat), "--scale", repr(scale), "--data-dir", args.data_dir]
     if data_scale is not None:
         cmd += ["--data-scale", repr(data_scale)]
+    if not verify:
+        cmd += ["--no-verify"]
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True,
@@ -96,7 +105,18 @@ def _num(v):
 
 
 def _mib(res):
-    return "%.0f" % (res["rss_peak_kib"] / 1024.0) if res and "rss_peak_kib" in res else "-"
+    """Peak RSS in MiB; with worker processes, `self+Nxworker` (see run_one)."""
+    if not res or "rss_peak_kib" not in res:
+        return "-"
+    if res.get("processes"):
+        return "%.0f+%dx%.0f" % (res["rss_self_kib"] / 1024.0, res["processes"],
+                                 res["rss_children_kib"] / 1024.0)
+    return "%.0f" % (res["rss_peak_kib"] / 1024.0)
+
+
+def _star(tf, text):
+    """A TensorFlow cell of a flowcore-only row shows its reference row's figure."""
+    return text + "*" if tf and tf.get("reference") and text != "-" else text
 
 
 def _cells(job, fc, tf):
@@ -108,10 +128,12 @@ def _cells(job, fc, tf):
                                                           else "NO")
     return [job.title, job.unit,
             _num(ours) if fc and "error" not in fc else "ERROR",
-            "-" if tf is None else (_num(theirs) if "error" not in tf else "ERROR"),
+            "-" if tf is None else _star(tf, _num(theirs) if "error" not in tf
+                                         else "ERROR"),
             "-" if ratio is None else "%.2fx" % ratio,
             "-" if job.target is None else ">= %gx" % job.target, met,
-            _num(job.issue_tf), _mib(fc), _mib(tf)]
+            _num(job.issue_tf) + ("*" if job.reference and job.issue_tf else ""),
+            _mib(fc), _star(tf, _mib(tf))]
 
 
 HEADER = ["row", "unit", "flowcore", "TF (this run)", "ratio", "target", "met?",
@@ -141,9 +163,12 @@ def _progress(msg):
 def _describe(res):
     if "error" in res:
         return "ERROR %s (log: %s)" % (res["error"], res["log"])
-    return "%s %s (runs: %s; peak RSS %s MiB; %.1f s)" % (
+    extra = "; %.1f cores" % res["cores"] if "cores" in res else ""
+    if res.get("verified"):
+        extra += "; verified: " + res["verified"]
+    return "%s %s (runs: %s; peak RSS %s MiB; %.1f s%s)" % (
         _num(res["median"]), res["unit"], ", ".join(_num(r) for r in res["rates"]),
-        _mib(res), res["wall"])
+        _mib(res), res["wall"], extra)
 
 
 def _prepare(selected, scale, data_dir):
@@ -162,9 +187,10 @@ def memory_check(selected, args):
               "ok?"]
     rows, log_dir = [], os.path.join(args.data_dir, "logs")
     for job in selected:
-        small = run_job(args.python, "flowcore", job, args, args.scale, 1, log_dir)
+        small = run_job(args.python, "flowcore", job, args, args.scale, 1, log_dir,
+                        verify=False)
         large = run_job(args.python, "flowcore", job, args, big, 1, log_dir,
-                        data_scale=args.scale)
+                        data_scale=args.scale, verify=False)
         if "error" in small or "error" in large:
             bad = small if "error" in small else large
             _progress("%s: ERROR %s (log: %s)" % (job.name, bad["error"], bad["log"]))
@@ -222,6 +248,15 @@ def report(run, markdown):
     print_table(rows, markdown)
     print("\nmedian of %d runs per row; --scale %g; flowcore: %s; tensorflow: %s"
           % (run["repeat"], run["scale"], run["python"], run["tf_python"] or "not run"))
+    refs = sorted({r["tensorflow"]["reference"] for r in run["results"]
+                   if r["tensorflow"] and r["tensorflow"].get("reference")})
+    if refs:
+        print("* TensorFlow has no processes=: the figures of its threaded row (%s)"
+              % ", ".join(refs))
+    if any(r["flowcore"] and r["flowcore"].get("processes") for r in run["results"]):
+        print("RSS a+NxB: this process's peak a plus N worker processes counted at the "
+              "largest worker's peak B (an upper bound: pages shared with the parent "
+              "count N+1 times)")
     errors = [r[f] for r in run["results"] for f in ("flowcore", "tensorflow")
               if r[f] and "error" in r[f]]
     for e in errors:
@@ -235,7 +270,10 @@ def main(argv=None, default_rows=None, compare=False, prog="python -m benchmarks
     selected = [jobs.BY_NAME[n] for n in args.only]
     if args.list:
         for j in jobs.JOBS:
-            print("%-20s %s%s" % (j.name, j.title, "" if j.table else "  (end_to_end only)"))
+            print("%-20s %s%s%s" % (j.name, j.title,
+                                    "" if j.table else "  (end_to_end only)",
+                                    "" if "tensorflow" in j.frameworks
+                                    else "  (flowcore only; TF: %s)" % j.reference))
         return 0
     if args.from_json:
         with open(args.from_json) as f:
@@ -253,14 +291,24 @@ def main(argv=None, default_rows=None, compare=False, prog="python -m benchmarks
     log_dir = os.path.join(args.data_dir, "logs")
     run = {"scale": args.scale, "repeat": args.repeat, "python": args.python,
            "tf_python": tf_python, "results": []}
+    tf_runs = {}        # row name -> TensorFlow's result, shared with flowcore-only rows
     for i, job in enumerate(selected, 1):
         fc = run_job(args.python, "flowcore", job, args, args.scale, args.repeat, log_dir)
         _progress("[%d/%d] %-18s flowcore   %s" % (i, len(selected), job.name, _describe(fc)))
         tf = None
-        if tf_python:
-            tf = run_job(tf_python, "tensorflow", job, args, args.scale, args.repeat, log_dir)
-            _progress("[%d/%d] %-18s tensorflow %s" % (i, len(selected), job.name,
-                                                      _describe(tf)))
+        tf_job = job if "tensorflow" in job.frameworks else jobs.BY_NAME.get(job.reference)
+        if tf_python and tf_job is not None:
+            fresh = tf_job.name not in tf_runs
+            if fresh:
+                tf_runs[tf_job.name] = run_job(tf_python, "tensorflow", tf_job, args,
+                                               args.scale, args.repeat, log_dir)
+            tf = tf_runs[tf_job.name]
+            if tf_job is not job:
+                tf = dict(tf, reference=tf_job.name)
+            _progress("[%d/%d] %-18s tensorflow %s%s" % (
+                i, len(selected), job.name,
+                "" if tf_job is job else "(%s%s) " % (tf_job.name, "" if fresh else ", above"),
+                _describe(tf)))
         run["results"].append({"job": job.name, "flowcore": fc, "tensorflow": tf})
     if args.json:
         with open(args.json, "w") as f:

@@ -87,7 +87,8 @@ def _frame(data):
                      struct.pack("<I", _masked_crc(data))))
 
 
-def _tfrecord_chunks(count, first, seed):
+def _tfrecord_blocks(count, seed):
+    """(images, labels, weights) of one TFRecord file, 1000 records at a time."""
     rng = np.random.default_rng(seed)
     block = 1000
     for start in range(0, count, block):
@@ -95,8 +96,13 @@ def _tfrecord_chunks(count, first, seed):
         images = rng.integers(0, 256, (m, 784), dtype=np.uint8)
         labels = rng.integers(0, 10, m)
         weights = rng.random((m, 10), dtype=np.float32).astype("<f4")
+        yield images, labels, weights
+
+
+def _tfrecord_chunks(count, first, seed):
+    for images, labels, weights in _tfrecord_blocks(count, seed):
         yield b"".join(_frame(_example(images[i].tobytes(), int(labels[i]),
-                                       weights[i].tobytes())) for i in range(m))
+                                       weights[i].tobytes())) for i in range(len(labels)))
 
 
 def _csv_chunks(count, first, seed):
@@ -141,6 +147,21 @@ def make(kind, n, data_dir=DEFAULT_DIR):
             _write_atomic(p, chunks(count, first, 1000 * n + i))
         first += count
     return out
+
+
+def tfrecord_contents(n):
+    """What the TFRecord dataset of `n` records holds, in file order, without
+    reading it (the generator's draws again): `(image8, labels, weights)`, the
+    first 8 bytes of every image as uint8 [n, 8], the int64 labels [n] and the
+    float32 weights [n, 10].  The jobs check the records a pipeline delivers
+    against these."""
+    image8, labels, weights = [], [], []
+    for i, count in enumerate(_split(n)):
+        for im, lab, w in _tfrecord_blocks(count, 1000 * n + i):
+            image8.append(im[:, :8].copy())
+            labels.append(lab)
+            weights.append(w)
+    return np.concatenate(image8), np.concatenate(labels), np.concatenate(weights)
 
 
 def mlp_arrays(n, seed=0):

@@ -14,12 +14,24 @@ Every batching call uses the same settings (issue 6's `end_to_end` figures):
 `shuffle_batch`; filename queues are `string_input_producer(files,
 num_epochs=E, shuffle=False)`.  Each job checks the number of records it got
 (whole batches of what the files hold times the epochs), so a pipeline that
-drops or duplicates records fails instead of looking fast.
+drops or duplicates records fails instead of looking fast; the TFRecord
+per-record and MLP-from-TFRecords jobs also check *which* records they got
+(`Ledger`: every record of the files `epochs` times, with its own label,
+but for the tail of less than one batch that stays in the batch queue).
+
+Rows with `processes=N` (flowcore's extension of `batch`/`shuffle_batch`:
+reader and decoder in N worker processes) run under flowcore only
+(`Job.frameworks`); their `reference` is the threaded row whose TensorFlow
+figure they are compared with, and their `verify` runs once, untimed, after
+the timed runs: the same pipeline threaded and in processes, same files and
+seed, must deliver the same multiset of records (every record exactly once
+per epoch).
 
 `JOBS` lists them with the figures of issue 8's table: TensorFlow 1.x's
 figure measured there (informative; the ratio measured in the same run is
 what counts) and the target ratio flowcore / TensorFlow.
 """
+import functools
 import time
 
 import numpy as np
@@ -32,18 +44,28 @@ MIN_AFTER = 5000
 THREADS = 2
 MLP_BATCH = 100
 MLP_EXAMPLES = 10000
+FRAMEWORKS = ("flowcore", "tensorflow")
 
 
 class Job:
     """One row: `kind` is the dataset ("tfrecord", "csv", "fixed") or None;
     pipeline jobs read `records` records per epoch for `epochs` epochs, loop
-    jobs run `steps` iterations (over `records` examples, for mlp_feed)."""
+    jobs run `steps` iterations (over `records` examples, for mlp_feed).
+
+    `frameworks`: where the job can run (flowcore-only rows use flowcore's
+    `processes=`); `reference`: for such a row, the row whose TensorFlow
+    figure its ratio is taken against; `processes`: its worker processes
+    (peak RSS counts them); `verify(tf, plan) -> str`: an untimed check run
+    once after the timed runs, failing the row with an AssertionError."""
 
     def __init__(self, name, title, unit, fn, issue_tf=None, target=None, kind=None,
-                 records=0, epochs=1, steps=0, table=True):
+                 records=0, epochs=1, steps=0, table=True, frameworks=FRAMEWORKS,
+                 reference=None, processes=0, verify=None):
         self.name, self.title, self.unit, self.fn = name, title, unit, fn
         self.issue_tf, self.target, self.kind = issue_tf, target, kind
         self.records, self.epochs, self.steps, self.table = records, epochs, steps, table
+        self.frameworks, self.reference = tuple(frameworks), reference
+        self.processes, self.verify = processes, verify
 
     def plan(self, scale, data_dir=bdata.DEFAULT_DIR, make=True, data_scale=None):
         """The sizes (and, with `make`, the data files) of one run at `scale`.
@@ -82,9 +104,10 @@ def _init(tf, sess):
     sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
 
 
-def _drain(tf, sess, fetch, per_run, check=None):
+def _drain(tf, sess, fetch, per_run, check=None, each=None):
     """Start the queue runners and `sess.run(fetch)` until OutOfRangeError.
-    Returns (items, seconds); `per_run(value)` counts the items of one run."""
+    Returns (items, seconds); `per_run(value)` counts the items of one run,
+    `check(value)` looks at the first run's, `each(value)` at every run's."""
     coord = tf.train.Coordinator()
     t0 = time.perf_counter()
     threads = tf.train.start_queue_runners(sess=sess, coord=coord)
@@ -94,6 +117,8 @@ def _drain(tf, sess, fetch, per_run, check=None):
             v = sess.run(fetch)
             if check is not None and n == 0:
                 check(v)
+            if each is not None:
+                each(v)
             n += per_run(v)
     except tf.errors.OutOfRangeError:
         pass
@@ -110,6 +135,69 @@ def _expect(got, plan, batch):
         raise AssertionError("got %d records, expected %d (%d records x %d epochs in "
                              "whole batches of %d)" % (got, want, plan["records"],
                                                        plan["epochs"], batch))
+
+
+@functools.lru_cache(maxsize=2)
+def _contents(records):
+    return bdata.tfrecord_contents(records)
+
+
+class Ledger:
+    """Which records of the TFRecord dataset a pipeline delivered, counted
+    per record.  A record is known by 8 bytes of its content, unique in the
+    benchmark's data: its first two `weights` (`add_weights`) or its first 8
+    image bytes (`add_images`, from the MLP's image/255 floats); its label
+    must be the one the files hold.  Costs a few microseconds per batch."""
+
+    def __init__(self, plan):
+        image8, self._labels, weights = _contents(plan["records"])
+        self._index = {}
+        for kind, raw in (("weights", weights[:, :2]), ("image", image8)):
+            keys = np.ascontiguousarray(raw).view("<u8").ravel()
+            order = np.argsort(keys, kind="stable")
+            self._index[kind] = (keys[order], order)
+        self.counts = np.zeros(len(self._labels), np.int64)
+        self.epochs = plan["epochs"]
+
+    def _add(self, kind, keys, labels):
+        sorted_keys, order = self._index[kind]
+        pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+        if not np.array_equal(sorted_keys[pos], keys):
+            raise AssertionError("a batch holds a record that is not in the files (by its %s)"
+                                 % kind)
+        ids = order[pos]
+        if not np.array_equal(self._labels[ids], labels):
+            raise AssertionError("a batch pairs records with labels that are not theirs")
+        np.add.at(self.counts, ids, 1)
+
+    def add_weights(self, weights, labels):
+        """A batch of `weights` [n, 10] float32 and int64 `labels` [n]."""
+        self._add("weights", np.ascontiguousarray(weights[:, :2], "<f4").view("<u8").ravel(),
+                  np.asarray(labels))
+
+    def add_images(self, image8, one_hot):
+        """A batch's first 8 pixels as image/255 floats [n, 8] and one-hot labels [n, 10]."""
+        pixels = np.rint(np.asarray(image8, np.float64) * 255).astype(np.uint8)
+        self._add("image", np.ascontiguousarray(pixels).view("<u8").ravel(),
+                  np.argmax(one_hot, axis=1))
+
+    def verify(self, tail):
+        """Every record came `epochs` times, but for `tail` records in all
+        (those a batch of whole batches left in its queue)."""
+        over = np.flatnonzero(self.counts > self.epochs)
+        if over.size:
+            raise AssertionError("record %d came %d times in %d epochs (%d records "
+                                 "duplicated)" % (over[0], self.counts[over[0]], self.epochs,
+                                                  over.size))
+        missing = int((self.epochs - self.counts).sum())
+        if missing != tail:
+            raise AssertionError("%d record deliveries missing, expected %d (the tail left "
+                                 "in the queue)" % (missing, tail))
+
+
+def _tail(plan, batch):
+    total = plan["records"] * plan["epochs"]
+    return total - total // batch * batch
 
 
 def _shapes(*want):
@@ -136,10 +224,16 @@ def _csv_defaults():
     return [[0.0], [0.0], [0.0], [0.0], [""]]
 
 
-def _shuffle_batch(tf, tensors, batch=BATCH, enqueue_many=False):
+def _shuffle_batch(tf, tensors, batch=BATCH, enqueue_many=False, processes=None,
+                   final=False):
+    """issue 6's shuffle_batch; `processes=N` (flowcore only) runs `tensors`
+    in N worker processes, `final` lets the last batch be short."""
+    extra = {"processes": processes} if processes else {}
+    if final:
+        extra["allow_smaller_final_batch"] = True
     return tf.train.shuffle_batch(tensors, batch_size=batch, capacity=CAPACITY,
                                   min_after_dequeue=MIN_AFTER, num_threads=THREADS,
-                                  seed=1, enqueue_many=enqueue_many)
+                                  seed=1, enqueue_many=enqueue_many, **extra)
 
 
 def _batch(tf, tensors, batch=BATCH, enqueue_many=False):
@@ -147,14 +241,14 @@ def _batch(tf, tensors, batch=BATCH, enqueue_many=False):
                           num_threads=THREADS, enqueue_many=enqueue_many)
 
 
-def _pipeline(tf, plan, build, batch=BATCH):
+def _pipeline(tf, plan, build, batch=BATCH, each=None):
     """Run a reader pipeline: `build(tf, filename_queue)` returns (fetch, check)."""
     g, sess = _session(tf)
     with g.as_default():
         tf.set_random_seed(1)
         fetch, check = build(tf, _filenames(tf, plan))
         _init(tf, sess)
-        n, seconds = _drain(tf, sess, fetch, _count0, check)
+        n, seconds = _drain(tf, sess, fetch, _count0, check, each)
     sess.close()
     _expect(n, plan, batch)
     return n, seconds
@@ -162,14 +256,70 @@ def _pipeline(tf, plan, build, batch=BATCH):
 
 # -- reader pipelines -----------------------------------------------------------------
 
-def tfrecord_record(tf, plan):
-    """TFRecordReader.read -> parse_single_example -> shuffle_batch(128)."""
+def _tfrecord_example(tf, fq):
+    """TFRecordReader.read -> parse_single_example: [image, label, weights]."""
+    _, serialized = tf.TFRecordReader().read(fq)
+    f = tf.parse_single_example(serialized, _features(tf))
+    return [f["image"], f["label"], f["weights"]]
+
+
+def tfrecord_record(tf, plan, processes=None):
+    """TFRecordReader.read -> parse_single_example -> shuffle_batch(128);
+    `processes=N`: the reader and parser in N processes (flowcore only)."""
+    ledger = Ledger(plan)
+
     def build(tf, fq):
-        _, serialized = tf.TFRecordReader().read(fq)
-        f = tf.parse_single_example(serialized, _features(tf))
-        out = _shuffle_batch(tf, [f["image"], f["label"], f["weights"]])
+        out = _shuffle_batch(tf, _tfrecord_example(tf, fq), processes=processes)
         return out, _shapes((BATCH,), (BATCH,), (BATCH, 10))
-    return _pipeline(tf, plan, build)
+    n, seconds = _pipeline(tf, plan, build, each=lambda v: ledger.add_weights(v[2], v[1]))
+    ledger.verify(_tail(plan, BATCH))
+    return n, seconds
+
+
+def tfrecord_record_p1(tf, plan):
+    """tfrecord_record with shuffle_batch(..., processes=1)."""
+    return tfrecord_record(tf, plan, processes=1)
+
+
+def tfrecord_record_p2(tf, plan):
+    """tfrecord_record with shuffle_batch(..., processes=2)."""
+    return tfrecord_record(tf, plan, processes=2)
+
+
+def _same_as_threads(tf, plan, inputs, batch, add, processes):
+    """The untimed identity check of a `processes` row: `inputs(tf, fq)`
+    batched by shuffle_batch (seed 1, allow_smaller_final_batch, so nothing
+    stays behind) once with THREADS threads and once in `processes`
+    processes; `add(ledger, value)` books a fetched batch.  Both must deliver
+    every record of the files exactly once per epoch, so the same multiset."""
+    plan = dict(plan, epochs=min(plan["epochs"], 2))
+    counts = []
+    for procs in (None, processes):
+        ledger = Ledger(plan)
+        g, sess = _session(tf)
+        with g.as_default():
+            tf.set_random_seed(1)
+            out = _shuffle_batch(tf, inputs(tf, _filenames(tf, plan)), batch=batch,
+                                 processes=procs, final=True)
+            _init(tf, sess)
+            _drain(tf, sess, out, _count0, each=lambda v: add(ledger, v))
+        sess.close()
+        try:
+            ledger.verify(0)
+        except AssertionError as e:
+            raise AssertionError("%s: %s" % ("processes=%d" % procs if procs
+                                             else "%d threads" % THREADS, e))
+        counts.append(ledger.counts)
+    if not np.array_equal(counts[0], counts[1]):
+        raise AssertionError("processes=%d and %d threads delivered different records"
+                             % (processes, THREADS))
+    return ("same %d records x %d epochs as %d threads (seed 1)"
+            % (plan["records"], plan["epochs"], THREADS))
+
+
+def tfrecord_record_same(tf, plan, processes):
+    return _same_as_threads(tf, plan, _tfrecord_example, BATCH,
+                            lambda ledger, v: ledger.add_weights(v[2], v[1]), processes)
 
 
 def tfrecord_batch(tf, plan):
@@ -304,25 +454,44 @@ def mlp_preload(tf, plan):
     return steps, seconds
 
 
-def mlp_queue(tf, plan):
+def _mlp_example(tf, fq):
+    """read -> parse_single_example -> decode_raw -> [image/255, one_hot(label)]."""
+    _, serialized = tf.TFRecordReader().read(fq)
+    f = tf.parse_single_example(serialized, _features(tf))
+    image = tf.cast(tf.decode_raw(f["image"], tf.uint8), tf.float32) * (1.0 / 255)
+    return [tf.reshape(image, [784]), tf.one_hot(f["label"], 10)]
+
+
+def mlp_queue(tf, plan, processes=None):
     """Examples from the TFRecord files: read -> parse_single_example -> decode_raw ->
-    image/255 and one_hot(label) -> shuffle_batch(100) -> one train step per run."""
+    image/255 and one_hot(label) -> shuffle_batch(100) -> one train step per run;
+    `processes=N`: everything before shuffle_batch in N processes (flowcore only).
+    Each run also fetches the batch's labels and first 8 pixels for the Ledger."""
+    ledger = Ledger(plan)
     g, sess = _session(tf)
     with g.as_default():
         tf.set_random_seed(1)
-        _, serialized = tf.TFRecordReader().read(_filenames(tf, plan))
-        f = tf.parse_single_example(serialized, _features(tf))
-        image = tf.cast(tf.decode_raw(f["image"], tf.uint8), tf.float32) * (1.0 / 255)
-        image = tf.reshape(image, [784])
-        label = tf.one_hot(f["label"], 10)
-        bx, by = _shuffle_batch(tf, [image, label], batch=MLP_BATCH)
+        bx, by = _shuffle_batch(tf, _mlp_example(tf, _filenames(tf, plan)), batch=MLP_BATCH,
+                                processes=processes)
         train, loss = _mlp(tf, bx, by)
         _init(tf, sess)
-        steps, seconds = _drain(tf, sess, [train, loss], lambda v: 1,
-                                lambda v: _check_loss(v[1]))
+        steps, seconds = _drain(tf, sess, [train, loss, bx[:, :8], by], lambda v: 1,
+                                lambda v: _check_loss(v[1]),
+                                lambda v: ledger.add_images(v[2], v[3]))
     sess.close()
     _expect(steps * MLP_BATCH, plan, MLP_BATCH)
+    ledger.verify(_tail(plan, MLP_BATCH))
     return steps, seconds
+
+
+def mlp_queue_p2(tf, plan):
+    """mlp_queue with shuffle_batch(..., processes=2)."""
+    return mlp_queue(tf, plan, processes=2)
+
+
+def mlp_queue_same(tf, plan, processes):
+    return _same_as_threads(tf, plan, _mlp_example, MLP_BATCH,
+                            lambda ledger, v: ledger.add_images(v[0][:, :8], v[1]), processes)
 
 
 # -- queues and session overhead ------------------------------------------------------
@@ -401,6 +570,14 @@ def run_fed(tf, plan):
 JOBS = [
     Job("tfrecord_record", "TFRecord->parse_single_example->shuffle_batch/rec",
         "rec/s", tfrecord_record, 28000, 2.0, "tfrecord", records=50000, epochs=1),
+    Job("tfrecord_record_p1", "TFRecord per record, shuffle_batch(processes=1)",
+        "rec/s", tfrecord_record_p1, 28000, 2.0, "tfrecord", records=50000, epochs=1,
+        frameworks=("flowcore",), reference="tfrecord_record", processes=1,
+        verify=functools.partial(tfrecord_record_same, processes=1)),
+    Job("tfrecord_record_p2", "TFRecord per record, shuffle_batch(processes=2)",
+        "rec/s", tfrecord_record_p2, 28000, 2.0, "tfrecord", records=50000, epochs=1,
+        frameworks=("flowcore",), reference="tfrecord_record", processes=2,
+        verify=functools.partial(tfrecord_record_same, processes=2)),
     Job("tfrecord_batch", "TFRecord read_up_to(128)+parse_example+enqueue_many",
         "rec/s", tfrecord_batch, 210000, 1.0, "tfrecord", records=50000, epochs=4),
     Job("csv_record", "CSV->decode_csv->batch(128), per record",
@@ -417,6 +594,10 @@ JOBS = [
         "steps/s", mlp_preload, 490, 2.0, records=MLP_EXAMPLES, epochs=10),
     Job("mlp_queue", "MLP fed from TFRecords through queues",
         "steps/s", mlp_queue, 220, 2.0, "tfrecord", records=50000, epochs=1),
+    Job("mlp_queue_p2", "MLP from TFRecords, reader in processes=2",
+        "steps/s", mlp_queue_p2, 220, 2.0, "tfrecord", records=50000, epochs=1,
+        frameworks=("flowcore",), reference="mlp_queue", processes=2,
+        verify=functools.partial(mlp_queue_same, processes=2)),
     Job("queue_scalars", "QueueRunner enqueue / sess.run(dequeue), scalars",
         "elem/s", queue_scalars, 13000, 3.0, steps=20000),
     Job("queue_many", "enqueue_many / dequeue_many(128)",
