@@ -4,7 +4,11 @@
 the fetches need (cut at fed tensors), in topological order, each input and
 output given a slot in a flat value list.  Running a plan is a loop over
 `(kernel, op, input slots, output slot)` steps with no session-wide lock, so
-a run blocked in a queue blocks only its own thread.
+a run blocked in a queue blocks only its own thread.  Each step is compiled
+to a small closure specialised by its number of inputs, and the steps of
+resource ops (variable, queue and reader handles) run only until a run has
+produced their session-lifetime value: a per-record run of an input
+pipeline pays for its real kernels and little else.
 
 State of stateful ops (variables, queues, readers, seeded random generators)
 lives in the session's resource table, one `Resource` per op (or per
@@ -96,10 +100,12 @@ class ResourceLock:
     section, and blocks only if that was not enough.  Works with
     `threading.Condition`."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_lock", "raw")
 
     def __init__(self):
-        self._lock = threading.Lock()
+        # `raw`: the underlying lock, for hot paths that take it with
+        # `raw.acquire(False) or lock.acquire()` and release it directly
+        self._lock = self.raw = threading.Lock()
 
     def acquire(self, blocking=True, timeout=-1):
         lock = self._lock
@@ -283,9 +289,110 @@ def _read_ref(ctx, op, holder):
     return holder.read(op)
 
 
+def _step_fn(kernel, op, ins, out, outs):
+    """One plan step as a closure `step(vals, ctx)`, specialised by the number
+    of inputs and outputs: the run loop then pays one call per step, with no
+    tuple unpacking or argument list built per step.  `step.op` names the op
+    for error messages."""
+    n = len(ins)
+    if kernel is _read_ref:
+        h, = ins
+
+        def step(vals, ctx):
+            try:
+                v = vals[h].value    # a variable's value (`read` raises when it is unset)
+            except AttributeError:
+                v = None
+            vals[out] = v if v is not None else vals[h].read(op)
+    elif outs:
+        if n == 1:
+            a, = ins
+
+            def step(vals, ctx):
+                for s, v in zip(outs, kernel(ctx, op, vals[a])):
+                    vals[s] = v
+        elif n == 2:
+            a, b = ins
+
+            def step(vals, ctx):
+                for s, v in zip(outs, kernel(ctx, op, vals[a], vals[b])):
+                    vals[s] = v
+        else:
+            def step(vals, ctx):
+                for s, v in zip(outs, kernel(ctx, op, *[vals[i] for i in ins])):
+                    vals[s] = v
+    elif n == 0:
+        def step(vals, ctx):
+            vals[out] = kernel(ctx, op)
+    elif n == 1:
+        a, = ins
+
+        def step(vals, ctx):
+            vals[out] = kernel(ctx, op, vals[a])
+    elif n == 2:
+        a, b = ins
+
+        def step(vals, ctx):
+            vals[out] = kernel(ctx, op, vals[a], vals[b])
+    elif n == 3:
+        a, b, c = ins
+
+        def step(vals, ctx):
+            vals[out] = kernel(ctx, op, vals[a], vals[b], vals[c])
+    elif n == 4:
+        a, b, c, d = ins
+
+        def step(vals, ctx):
+            vals[out] = kernel(ctx, op, vals[a], vals[b], vals[c], vals[d])
+    else:
+        def step(vals, ctx):
+            vals[out] = kernel(ctx, op, *[vals[i] for i in ins])
+    step.op = op
+    return step
+
+
+def _session_constant(op, opdef):
+    """Does `op` output its session's `Resource` (a variable, queue or reader
+    handle)?  Such an output is the same object in every run of a session, so
+    a plan runs the op once and then keeps the value (see `_Plan.settle`)."""
+    return opdef.stateful and not op._inputs and not op._control_inputs and \
+        len(op._outputs) == 1 and (op._outputs[0]._is_ref or
+                                   op._outputs[0].dtype.name == "resource")
+
+
 class _Plan:
-    """A compiled (fetches, feeds) signature: what to write, run and return."""
-    __slots__ = ("template", "feeds", "steps", "fetch_slots", "rebuild", "single")
+    """A compiled (fetches, feeds) signature: what to write, run and return.
+
+    `body` is `(template, step closures)`, swapped as one tuple so a run
+    never pairs a template with the steps of another version; `template` and
+    `steps` (the `(kernel, op, input slots, output slot, output slots)`
+    tuples) describe the same version for tools and profilers.  `hoist`
+    lists the steps of resource ops not yet run (see `_session_constant`):
+    the first run that gets past them moves their values into the template."""
+    __slots__ = ("template", "feeds", "steps", "body", "hoist", "fetch_slots", "rebuild",
+                 "single", "flat")
+
+    def settle(self, vals):
+        """Move the values of the resource steps that `vals` (a finished
+        run's) holds into the template, and drop those steps."""
+        with _settle_lock:
+            hoist = self.hoist
+            if not hoist:
+                return
+            pending = {id(step) for step in hoist}
+            template, steps, fns = self.template[:], [], []
+            for step, fn in zip(self.steps, self.body[1]):
+                if id(step) in pending and isinstance(vals[step[3]], Resource):
+                    template[step[3]] = vals[step[3]]
+                    continue
+                steps.append(step)
+                fns.append(fn)
+            self.template, self.steps = template, steps
+            self.body = (template, fns)
+            self.hoist = None
+
+
+_settle_lock = threading.Lock()
 
 
 def _feed_writer(tensor, slot):
@@ -294,33 +401,42 @@ def _feed_writer(tensor, slot):
     npdt = np.dtype(dtype.as_numpy_dtype)
     shape = tensor.shape
     dims = None if shape.ndims is None else tuple(d.value for d in shape)
+    rank = None if dims is None else len(dims)
+    known = () if dims is None else tuple((i, d) for i, d in enumerate(dims) if d is not None)
     is_string = dtype.name == "string"
     name = tensor.name
 
     def write(vals, value):
-        if isinstance(value, Tensor):
+        if type(value) is np.ndarray and value.dtype == npdt and not is_string:
+            arr = value
+        elif isinstance(value, Tensor):
             raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable "
                             "feed values include Python scalars, strings, lists, numpy "
                             "ndarrays, or TensorHandles. For reference, the tensor object "
                             "was %s which was passed to the feed with key %s." % (value, tensor))
-        if is_string:
+        elif is_string:
             from flowcore.ops.core import _to_bytes_array
             arr = _to_bytes_array(value)
-        elif type(value) is np.ndarray and value.dtype == npdt:
-            arr = value
         else:
             try:
                 arr = np.asarray(value, dtype=npdt)
             except (TypeError, ValueError) as e:
                 raise TypeError("Cannot feed value %r to tensor '%s' of dtype %s: %s"
                                 % (value, name, dtype.name, e)) from None
-        if dims is not None:
+        if rank is not None:
             s = arr.shape
-            if len(s) != len(dims) or any(d is not None and d != x for d, x in zip(dims, s)):
-                raise ValueError("Cannot feed value of shape %r for Tensor '%s', which has "
-                                 "shape '%s'" % (s, name, shape))
+            if len(s) != rank:
+                raise _bad_feed_shape(s, name, shape)
+            for i, d in known:
+                if s[i] != d:
+                    raise _bad_feed_shape(s, name, shape)
         vals[slot] = arr
     return write
+
+
+def _bad_feed_shape(s, name, shape):
+    return ValueError("Cannot feed value of shape %r for Tensor '%s', which has shape '%s'"
+                      % (s, name, shape))
 
 
 _NEVER_FOLD = frozenset(["PyFunc", "PyFuncStateless", "EagerPyFunc"])
@@ -415,6 +531,11 @@ def _compile(graph, fetches, feed_keys):
     def value_slot(t):
         """The slot holding t's value (a read step is added for variable refs)."""
         nonlocal next_slot
+        # an identity of a variable (its `v/read` snapshot, tf.identity(v)) is
+        # read where it is consumed, as TF1's ref forwarding does
+        while t not in fed and t._op._type in _ALIASES and t._op._inputs and \
+                t._op._inputs[0]._is_ref:
+            t = t._op._inputs[0]
         s = slots[t]
         if t._is_ref and t not in fed:
             d = derefs.get(t)
@@ -454,6 +575,10 @@ def _compile(graph, fetches, feed_keys):
             steps.append((opdef.kernel, op, tuple(ins), _DISCARD, ()))
         else:
             steps.append((opdef.kernel, op, tuple(ins), -1, tuple(outs)))
+        if opdef.stateful and opdef.ref_inputs:
+            # it may have written a variable: later reads (e.g. under
+            # control_dependencies([this op])) must read it again
+            derefs.clear()
 
     fetch_slots = []
     for el in flat:
@@ -469,10 +594,17 @@ def _compile(graph, fetches, feed_keys):
     plan.template = template
     plan.feeds = [[_feed_writer(t, fed[t]) for t in ts] for ts in feed_targets]
     plan.steps = steps
+    plan.body = (template, [_step_fn(*step) for step in steps])
+    plan.hoist = [step for step in steps
+                  if step[0] is not _read_ref and _session_constant(step[1], step[1]._def)]
     plan.fetch_slots = fetch_slots
     plan.rebuild = rebuild
     plan.single = None if isinstance(fetches, (list, tuple, dict)) or _is_sparse(fetches) \
         or type(fetches).__name__ == "IndexedSlices" else fetch_slots[0]
+    # a plain list of graph elements (sess.run([train_op, loss])): rebuilt
+    # without the generic structure walk
+    plan.flat = type(fetches) is list and len(fetch_slots) == len(fetches) and all(
+        type(f) in (Tensor, Operation, str) for f in fetches)
     return plan
 
 
@@ -485,6 +617,16 @@ def _host_value(v):
         if not v.flags.writeable:
             return v.copy()
     return v
+
+
+def _results(plan, vals):
+    """The fetched values of a finished run, in the caller's structure."""
+    single = plan.single
+    if single is not None:
+        return _host_value(vals[single])
+    if plan.flat:
+        return [_host_value(vals[s]) for s in plan.fetch_slots]
+    return plan.rebuild([_host_value(vals[s]) for s in plan.fetch_slots])
 
 
 # -- the default session -------------------------------------------------------------
@@ -573,16 +715,17 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         plan = self._plan(fetches, feed_dict)
-        timeout = options.timeout_in_ms if options is not None and options.timeout_in_ms > 0 \
-            else self._default_timeout_ms
+        if options is not None and options.timeout_in_ms > 0:
+            timeout = options.timeout_in_ms
+        else:
+            timeout = self._default_timeout_ms
         ctx = self._ctx if not timeout else RunContext(self, time.monotonic() + timeout / 1000.0)
         vals = self._execute(plan, ctx, feed_dict.values() if feed_dict else None)
-        if plan.single is not None:
-            return _host_value(vals[plan.single])
-        return plan.rebuild([_host_value(vals[s]) for s in plan.fetch_slots])
+        return _results(plan, vals)
 
     def _execute(self, plan, ctx, feed_values):
-        vals = plan.template[:]
+        template, steps = plan.body
+        vals = template[:]
         if feed_values:
             for writers, value in zip(plan.feeds, feed_values):
                 if len(writers) == 1:
@@ -592,44 +735,40 @@ class Session:
                         w(vals, v)
         step = None
         try:
-            for step in plan.steps:
-                kernel, op, ins, out, outs = step
-                if out >= 0:
-                    vals[out] = kernel(ctx, op, *[vals[i] for i in ins])
-                else:
-                    for s, v in zip(outs, kernel(ctx, op, *[vals[i] for i in ins])):
-                        vals[s] = v
+            for step in steps:
+                step(vals, ctx)
         except errors.OpError as e:
             if e._op is None and step is not None:
-                e._op = step[1]
+                e._op = step.op
             raise
         except Exception as e:
             if step is None:
                 raise
-            raise errors.wrap_kernel_error(e, step[1]) from e
+            raise errors.wrap_kernel_error(e, step.op) from e
+        if plan.hoist:
+            plan.settle(vals)
         return vals
 
     def make_callable(self, fetches, feed_list=None, accept_options=False):
         """A function running `fetches` with positional values for `feed_list`;
         it skips the per-call plan lookup of `run`."""
         feed_list = list(feed_list or [])
+        nfeeds = len(feed_list)
         plan = self._plan(fetches, dict.fromkeys(feed_list))
-        single = plan.single
-        fetch_slots, rebuild = plan.fetch_slots, plan.rebuild
+        execute = self._execute
 
         def call(*args, **kwargs):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
-            if len(args) != len(feed_list):
-                raise TypeError("Expected %d feed values, got %d" % (len(feed_list), len(args)))
-            options = kwargs.get("options")
-            timeout = options.timeout_in_ms if options is not None and options.timeout_in_ms > 0 \
-                else self._default_timeout_ms
+            if len(args) != nfeeds:
+                raise TypeError("Expected %d feed values, got %d" % (nfeeds, len(args)))
+            options = kwargs.get("options") if kwargs else None
+            if options is not None and options.timeout_in_ms > 0:
+                timeout = options.timeout_in_ms
+            else:
+                timeout = self._default_timeout_ms
             ctx = self._ctx if not timeout else RunContext(self, time.monotonic() + timeout / 1e3)
-            vals = self._execute(plan, ctx, args)
-            if single is not None:
-                return _host_value(vals[single])
-            return rebuild([_host_value(vals[s]) for s in fetch_slots])
+            return _results(plan, execute(plan, ctx, args))
         return call
 
     # -- lifetime ----------------------------------------------------------------

@@ -311,32 +311,57 @@ _RAW_TYPES = ("float16", "float32", "float64", "int32", "uint16", "uint8", "int1
               "int64", "bool")
 
 
+def _raw_types(op):
+    """(output dtype, dtype of the bytes as stored, item size) of a DecodeRaw op."""
+    c = op.__dict__.get("_raw_types")
+    if c is None:
+        dt = op.attrs["out_type"]
+        npdt = np.dtype(dt.as_numpy_dtype)
+        src = np.dtype(np.uint8) if dt is dtypes.bool else \
+            npdt.newbyteorder("<" if op.attrs["little_endian"] else ">")
+        c = op._raw_types = (npdt, src, npdt.itemsize)
+    return c
+
+
 def _decode_raw_kernel(ctx, op, data):
-    dt = op.attrs["out_type"]
-    npdt = np.dtype(dt.as_numpy_dtype)
-    arr = np.asarray(data, dtype=object)
-    flat = arr.reshape(-1)
-    if flat.size == 0:
-        return np.zeros(arr.shape + (0,), dtype=npdt)
-    size = len(flat[0])
-    for i in range(1, flat.shape[0]):
-        if len(flat[i]) != size:
-            raise errors.InvalidArgumentError(
-                None, op, "DecodeRaw requires input strings to all be the same size, but "
-                "element %d has size %d != %d" % (i, len(flat[i]), size))
-    item = npdt.itemsize
-    if size % item:
-        raise errors.InvalidArgumentError(
-            None, op, "Input to DecodeRaw has length %d that is not a multiple of %d, the "
-            "size of %s" % (size, item, dt.name))
-    buf = flat[0] if flat.shape[0] == 1 else b"".join(flat)
-    if dt is dtypes.bool:
-        out = np.frombuffer(buf, dtype=np.uint8) != 0
+    npdt, src, item = _raw_types(op)
+    if type(data) is bytes:                     # one record (a reader's `read`)
+        shape, size, buf = (), len(data), data
+        if size % item:
+            raise _raw_size_error(op, size, item)
     else:
-        src = npdt.newbyteorder("<" if op.attrs["little_endian"] else ">")
-        out = np.frombuffer(buf, dtype=src)
-        out = out.astype(npdt) if src != npdt else out.copy()
-    return out.reshape(arr.shape + (size // item,))
+        arr = np.asarray(data, dtype=object)
+        shape, flat = arr.shape, arr.reshape(-1)
+        if flat.size == 0:
+            return np.zeros(shape + (0,), dtype=npdt)
+        parts = flat.tolist()
+        size = len(parts[0])
+        if len(parts) > 1:
+            lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            bad = np.flatnonzero(lens != size)
+            if bad.size:
+                i = int(bad[0])
+                raise errors.InvalidArgumentError(
+                    None, op, "DecodeRaw requires input strings to all be the same size, "
+                    "but element %d has size %d != %d" % (i, lens[i], size))
+        if size % item:
+            raise _raw_size_error(op, size, item)
+        # one copy, into a buffer numpy may write to (a bytes object is read-only)
+        buf = bytearray().join(parts) if len(parts) > 1 else parts[0]
+    if type(buf) is not bytearray:
+        buf = bytearray(buf)
+    out = np.frombuffer(buf, dtype=src)
+    if npdt.kind == "b":
+        out = out != 0
+    elif src != npdt:
+        out = out.astype(npdt)
+    return out.reshape(shape + (size // item,))
+
+
+def _raw_size_error(op, size, item):
+    return errors.InvalidArgumentError(
+        None, op, "Input to DecodeRaw has length %d that is not a multiple of %d, the "
+        "size of %s" % (size, item, op.attrs["out_type"].name))
 
 
 def _decode_raw_shape(op):

@@ -1,12 +1,16 @@
 """Parsing serialized `tf.train.Example` / `SequenceExample` protos into tensors.
 
-`parse_example` adds one `ParseExample` op for a whole batch: its kernel
-parses each record with the protobuf runtime's C parser (upb) in a single
-pass, gathers every feature's values into one flat Python list and builds
-each output array with one numpy call, so the per-record cost is a few
-attribute lookups.  Feature specs follow TF1: `FixedLenFeature` (dense,
-required unless it has a default), `VarLenFeature` (a `SparseTensor`) and
-`FixedLenSequenceFeature` (dense, padded along a new axis).  Dtypes are
+`parse_example` adds one `ParseExample` op for a whole batch.  Its kernel
+reads a batch of `WIRE_MIN_BATCH` records or more straight from the wire
+bytes into numpy arrays (`pipeline.example_wire`: a few numpy calls per
+feature for the whole batch, no Python object per value but the strings);
+smaller batches, and any batch that reader declines (an unusual encoding,
+a missing or mistyped feature: the cases that raise), are parsed record by
+record with the protobuf runtime's C parser (upb), every feature's values
+gathered into one flat list, which applies every rule.  Feature specs
+follow TF1: `FixedLenFeature` (dense, required unless it has a default),
+`VarLenFeature` (a `SparseTensor`) and `FixedLenSequenceFeature` (dense,
+padded along a new axis).  Dtypes are
 float32, int64 and string, and errors match TF's: a missing required
 feature, a dtype mismatch or a wrong value count is an InvalidArgumentError
 naming the example (`Name:`), feature key and record index.
@@ -23,6 +27,7 @@ from flowcore.graph import name_scope
 from flowcore.ops.core import apply_op, convert_to_tensor
 from flowcore.shapes import TensorShape, as_shape
 from flowcore.sparse import SparseTensor
+from pipeline import example_wire
 from pipeline.protos import Example, SequenceExample
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature",
@@ -257,14 +262,14 @@ _GETTERS = {k: operator.attrgetter(k + ".value") for k in ("float_list", "int64_
 
 def _dense_fixed(col, batch_shape):
     key, dt, kind, mode, shape, n = col.spec
-    return np.array(col.flat, dtype=_NP[dt]).reshape(tuple(batch_shape) + shape)
+    return np.asarray(col.flat, dtype=_NP[dt]).reshape(tuple(batch_shape) + shape)
 
 
 def _dense_seq(col, batch_shape, pad):
     """[*batch, max_rows, *shape] with rows padded by `pad`."""
     key, dt, kind, mode, shape, n = col.spec
     counts = np.asarray(col.counts, dtype=np.int64)
-    flat = np.array(col.flat, dtype=_NP[dt])
+    flat = np.asarray(col.flat, dtype=_NP[dt])
     rows = int(counts.max()) if counts.size else 0
     b = len(counts)
     if b and np.all(counts == rows):
@@ -280,7 +285,7 @@ def _sparse(col, batch_rank):
     """(indices, values, dense_shape) of a VarLen column."""
     key, dt, kind, mode, shape, n = col.spec
     counts = np.asarray(col.counts, dtype=np.int64)
-    values = np.array(col.flat, dtype=_NP[dt])
+    values = np.asarray(col.flat, dtype=_NP[dt])
     total = values.shape[0]
     width = int(counts.max()) if counts.size else 0
     if batch_rank == 0:
@@ -354,6 +359,74 @@ def _parse_example_kernel(ctx, op, serialized, names, *defaults):
         np.size(names) else None
     columns = [_Column(s, _default_list(s, d) if s[3] == "fixed" else None)
                for s, d in zip(specs, dvals)]
+    if flat_ser.shape[0] < WIRE_MIN_BATCH or not _wire_columns(op, flat_ser, columns):
+        _upb_columns(op, flat_ser, columns, names)
+    batch_shape = ser.shape
+    sparse, dense = [], []
+    for col, d in zip(columns, dvals):
+        mode = col.spec[3]
+        if mode == "var":
+            sparse.extend(_sparse(col, batch_rank))
+        elif mode == "fixed":
+            dense.append(_dense_fixed(col, batch_shape))
+        else:
+            v = _dense_seq(col, (flat_ser.shape[0],), _pad_value(col.spec, d))
+            dense.append(v.reshape(batch_shape + v.shape[1:]))
+    return _outputs(sparse + dense)
+
+
+# Batches of at least this many records are first read by `example_wire`
+# (whose cost is mostly per batch); smaller ones, and any batch it declines,
+# by the protobuf runtime.
+WIRE_MIN_BATCH = 24
+
+
+def _wire_columns(op, flat_ser, columns):
+    """Fill `columns` from `example_wire.parse_batch`; False (columns
+    untouched) when the batch or a value needs the general path (which
+    raises TF's error for it)."""
+    wanted = op.__dict__.get("_wire_wanted")
+    if wanted is None:
+        op._wire_cache = {}         # layout templates (see example_wire)
+        wanted = op._wire_wanted = [(c.spec[0].encode("utf-8"), c.spec[2]) for c in columns]
+    got = example_wire.parse_batch(flat_ser.tolist(), wanted, op._wire_cache)
+    if got is None:
+        return False
+    b = flat_ser.shape[0]
+    filled = []
+    for col, (present, counts, values) in zip(columns, got):
+        key, dt, kind, mode, shape, n = col.spec
+        if type(counts) is int:                 # every record present, this count
+            counts = np.full(b, counts, dtype=np.int64) if mode != "fixed" else counts
+        if mode == "fixed":
+            if type(counts) is int:
+                if counts != n:
+                    return False
+            elif ((counts if present is None else counts[present]) != n).any():
+                return False
+            if present is not None and not present.all():
+                if col.default is None:
+                    return False
+                rows = np.empty((b, n), dtype=_NP[dt])
+                rows[present] = values.reshape(-1, n)
+                rows[~present] = np.asarray(col.default, dtype=_NP[dt])
+                values = rows.reshape(-1)
+            filled.append((values, None))
+        elif mode == "seq":
+            if n == 0 or (counts % n).any():
+                return False
+            filled.append((values, counts // n))
+        else:
+            filled.append((values, counts))
+    for col, (values, counts) in zip(columns, filled):
+        col.flat = values
+        if counts is not None:
+            col.counts = counts
+    return True
+
+
+def _upb_columns(op, flat_ser, columns, names):
+    """Fill `columns` parsing each record with the protobuf runtime."""
     parse = Example.FromString
     try:
         fmaps = [parse(s).features.feature for s in flat_ser]
@@ -369,18 +442,6 @@ def _parse_example_kernel(ctx, op, serialized, names, *defaults):
                        else s)) from None
     for col in columns:
         _gather(op, fmaps, col, names)
-    batch_shape = ser.shape
-    sparse, dense = [], []
-    for col, d in zip(columns, dvals):
-        mode = col.spec[3]
-        if mode == "var":
-            sparse.extend(_sparse(col, batch_rank))
-        elif mode == "fixed":
-            dense.append(_dense_fixed(col, batch_shape))
-        else:
-            v = _dense_seq(col, (flat_ser.shape[0],), _pad_value(col.spec, d))
-            dense.append(v.reshape(batch_shape + v.shape[1:]))
-    return _outputs(sparse + dense)
 
 
 def _parse_example_shape(op):

@@ -112,8 +112,9 @@ class QueueRunner:
         decremented = False
         _queues.runner_thread_started(sess, key)
         try:
-            enqueue = sess.make_callable(enqueue_op)
-            while coord is None or not coord.should_stop():
+            enqueue = sess.make_callable(enqueue_op)       # no plan lookup per run
+            should_stop = coord.should_stop if coord is not None else bool
+            while not should_stop():
                 try:
                     enqueue()
                 except self._queue_closed_exception_types:

@@ -212,12 +212,13 @@ def _op_components(op):
 class _Waiter:
     """One blocked operation in a line (see the module docstring)."""
     __slots__ = ("cond", "kind", "vals", "n", "pos", "need", "got", "pieces", "small",
-                 "result", "cancelled")
+                 "result", "cancelled", "done")
 
     def __init__(self, lock, kind):
         self.cond = threading.Condition(lock)
         self.kind = kind
         self.cancelled = False
+        self.done = False
         self.pieces = None
         self.got = 0
 
@@ -236,6 +237,7 @@ class _Queue(Resource):
 
     kind = "FIFOQueue"
     min_after_dequeue = 0
+    copy_on_put = False     # does _put1 copy an element's values (see check_one)?
 
     def __init__(self, op):
         super().__init__()
@@ -278,12 +280,29 @@ class _Queue(Resource):
                 % (self.kind, self.name, self.ncomp, len(vals)))
 
     def check_one(self, op, vals):
-        """Private copies of one element's components, shapes checked."""
-        self._check_count(op, vals)
+        """One element's components as arrays of the queue's dtypes, shapes
+        checked: private copies, unless the storage copies what it keeps
+        (`copy_on_put`), when arrays of the right dtype and shape pass as
+        they are."""
+        if len(vals) != self.ncomp:
+            self._check_count(op, vals)
+        if self.copy_on_put:
+            for v, dt, s in zip(vals, self.dtypes, self.shapes):
+                if type(v) is not np.ndarray or v.dtype is not dt or v.shape != s:
+                    break
+            else:
+                return vals
         out = []
         shapes = self.shapes
+        copy = not self.copy_on_put
         for i, v in enumerate(vals):
-            a = np.array(v, dtype=self.dtypes[i])
+            dt = self.dtypes[i]
+            if copy:
+                a = np.array(v, dtype=dt)
+            elif type(v) is np.ndarray and v.dtype is dt:
+                a = v
+            else:
+                a = np.asarray(v, dtype=dt)
             if shapes is not None:
                 s = shapes[i]
                 if s is not None and a.shape != s and not _matches(a.shape, s):
@@ -339,7 +358,7 @@ class _Queue(Resource):
             raise errors.CancelledError(None, op, "Enqueue operation was cancelled")
         if deadline is None and warn_at is None:
             w.cond.wait()
-            if sess._closed:
+            if sess._closed and not w.done:
                 raise self._session_closed(op, what)
             return None
         now = time.monotonic()
@@ -356,7 +375,7 @@ class _Queue(Resource):
             w.cond.wait(min(ends) - now)
         else:
             w.cond.wait()
-        if sess._closed:
+        if sess._closed and not w.done:
             raise self._session_closed(op, what)
         return warn_at
 
@@ -392,7 +411,9 @@ class _Queue(Resource):
     # -- enqueue ----------------------------------------------------------------------------
     def enqueue(self, ctx, op, vals):
         """Add one element (checked by `check_one`); blocks while full."""
-        with self.lock:
+        raw = self.lock.raw
+        raw.acquire(False) or self.lock.acquire()     # (the uncontended case inline)
+        try:
             if not self.enq_line:
                 if self.closed:
                     raise self._closed_error(op)
@@ -405,6 +426,8 @@ class _Queue(Resource):
             w = _Waiter(self.lock, _ONE)
             w.vals = vals
             self._enqueue_wait(ctx, op, w)
+        finally:
+            raw.release()
 
     def enqueue_many(self, ctx, op, vals, n):
         """Add the n elements of a batch, as many at a time as fit, none of
@@ -486,12 +509,45 @@ class _Queue(Resource):
             self._wake_dequeuer()
         return done
 
+    def _serve_enqueuers(self):
+        """Room was made (lock held): move the elements of the pending
+        enqueues into the queue here, in the dequeuing thread, as TF runs
+        a queue's pending attempts in the thread that changed it.  A waiter
+        is woken only once its enqueue is complete (`done`), or when it must
+        act itself (closed, cancelled, a pending close): a producer blocked
+        in a large `enqueue_many` on a small queue (an input producer's
+        epoch) costs no thread switch per dequeued element."""
+        line = self.enq_line
+        while line:
+            w = line[0]
+            if w.kind == _CLOSE or w.cancelled or self.closed:
+                w.cond.notify()
+                return
+            space = self.capacity - self.size
+            if space <= 0:
+                return
+            if w.kind == _ONE:
+                self._put1(w.vals)
+                self.size += 1
+            else:
+                m = min(space, w.n - w.pos)
+                self._put(w.vals, w.pos, w.pos + m)
+                self.size += m
+                w.pos += m
+                if w.pos < w.n:
+                    return
+            w.done = True
+            line.popleft()
+            w.cond.notify()
+
     def _enqueue_wait(self, ctx, op, w):
         line = self.enq_line
         line.append(w)
         deadline = ctx.deadline
         try:
             while True:
+                if w.done:
+                    return
                 if line[0] is w and self._enqueue_step(op, w):
                     return
                 self._block(ctx, op, w, "room" if w.kind != _CLOSE else "pending enqueues",
@@ -508,13 +564,15 @@ class _Queue(Resource):
     def dequeue(self, ctx, op):
         """One element as a tuple of arrays; blocks until there is one.
         OutOfRangeError when the queue is closed and empty."""
-        with self.lock:
+        raw = self.lock.raw
+        raw.acquire(False) or self.lock.acquire()
+        try:
             if not self.deq_line:
-                if self._available() >= 1:
+                if (self.size if self.closed else self.size - self.min_after_dequeue) >= 1:
                     self.size -= 1
                     r = self._take1()
                     if self.enq_line:
-                        self.enq_line[0].cond.notify()
+                        self._serve_enqueuers()
                     return r
                 if self.closed:
                     raise self._out_of_range(ctx, op, 1)
@@ -523,6 +581,8 @@ class _Queue(Resource):
             w.small = False
             self._dequeue_wait(ctx, op, w)
             return w.result
+        finally:
+            raw.release()
 
     def dequeue_many(self, ctx, op, k, small):
         """k elements (fewer after close when `small`) batched along a new
@@ -544,7 +604,7 @@ class _Queue(Resource):
                     self.size -= m
                     pieces = self._take(m)
                     if self.enq_line:
-                        self.enq_line[0].cond.notify()
+                        self._serve_enqueuers()
                     return self._assemble(pieces, m)
                 if self.closed:
                     raise self._out_of_range(ctx, op, k)
@@ -564,17 +624,19 @@ class _Queue(Resource):
                 self.size -= 1
                 w.result = self._take1()
                 if self.enq_line:
-                    self.enq_line[0].cond.notify()
+                    self._serve_enqueuers()
                 return True
         else:
             m = min(w.need, avail)
-            if m > 0:
+            while m > 0:
                 self.size -= m
                 w.pieces.extend(self._take(m))
                 w.got += m
                 w.need -= m
-                if self.enq_line:
-                    self.enq_line[0].cond.notify()
+                if not self.enq_line:
+                    break
+                self._serve_enqueuers()       # may have added elements: take them too
+                m = min(w.need, self._available())
             if w.need == 0:
                 return True
         if self.closed:
@@ -631,33 +693,80 @@ def _signature(op):
 
 class _FIFOQueue(_Queue):
     """FIFO storage: a deque of blocks, each a single element (a tuple of
-    arrays) or a list [batch tuple, next index, end] over an enqueued batch."""
+    arrays) or a list [component arrays, next index, end] over rows of an
+    enqueued batch or of a chunk.
+
+    With fully defined shapes, single elements are copied into chunks: one
+    preallocated array per component, filled row by row while it is the
+    last block (`open`).  An enqueue is then one row assignment per
+    component (which is also the copy the queue must keep), and
+    `dequeue_many` slices rows instead of stacking one array per element.
+    A chunk holds up to `chunk_rows` elements (about 1 MiB, at most the
+    capacity); its memory is freed once its rows are dequeued and no
+    dequeued value refers to it."""
+
+    _CHUNK_BYTES = 1 << 20
 
     def __init__(self, op):
         super().__init__(op)
         self.blocks = collections.deque()
         self.empty_dims = [tuple(0 if d is None else d for d in s) if s is not None else None
                            for s in (self.shapes or [None] * self.ncomp)]
+        self.open = None
+        self.chunk_rows = 0
+        if self.fixed and self.kind in ("FIFOQueue", "PaddingFIFOQueue"):
+            row = sum(max(int(np.prod(s)), 1) * dt.itemsize
+                      for s, dt in zip(self.shapes, self.dtypes))
+            self.chunk_rows = int(max(1, min(self.capacity, 4096,
+                                             max(16, self._CHUNK_BYTES // max(row, 1)))))
+            self.copy_on_put = True
 
     def _put1(self, vals):
-        self.blocks.append(vals)
+        b = self.open
+        if b is None:
+            if not self.chunk_rows:
+                self.blocks.append(vals)
+                return
+            b = [tuple(np.empty((self.chunk_rows,) + s, dtype=dt)
+                       for s, dt in zip(self.shapes, self.dtypes)), 0, 0]
+            self.blocks.append(b)
+            self.open = b
+        end = b[2]
+        for c, v in zip(b[0], vals):
+            c[end, ...] = v         # (not c[end] = v: an object array would keep v itself)
+        end += 1
+        b[2] = end
+        if end == self.chunk_rows:
+            self.open = None
 
     def _put(self, vals, start, stop):
-        if start == 0 and stop == len(vals[0]):
-            self.blocks.append([vals, 0, stop])
-        else:
-            self.blocks.append([tuple(c[start:stop] for c in vals), 0, stop - start])
+        """Rows [start, stop) of a batch: a block over the batch itself (the
+        next rows of a batch whose previous rows are the last block extend
+        that block: a large `enqueue_many` fed in as room is made)."""
+        self.open = None
+        blocks = self.blocks
+        if blocks:
+            last = blocks[-1]
+            if type(last) is list and last[0] is vals and last[2] == start:
+                last[2] = stop
+                return
+        blocks.append([vals, start, stop])
 
     def _take1(self):
-        b = self.blocks[0]
+        blocks = self.blocks
+        b = blocks[0]
         if type(b) is tuple:
-            self.blocks.popleft()
+            blocks.popleft()
             return b
         vals, pos, end = b
         if pos + 1 == end:
-            self.blocks.popleft()
+            blocks.popleft()
+            if b is self.open:
+                self.open = None
         else:
             b[1] = pos + 1
+        if len(vals) == 1:
+            return (vals[0][pos, ...],)
         return tuple(c[pos, ...] for c in vals)
 
     def _take(self, k):
@@ -672,12 +781,14 @@ class _FIFOQueue(_Queue):
                 continue
             vals, pos, end = b
             m = min(k, end - pos)
-            if pos == 0 and m == end:
+            if pos == 0 and m == len(vals[0]):
                 pieces.append((vals, m, False))
             else:
                 pieces.append((tuple(c[pos:pos + m] for c in vals), m, False))
             if pos + m == end:
                 blocks.popleft()
+                if b is self.open:
+                    self.open = None
             else:
                 b[1] = pos + m
             k -= m
@@ -734,10 +845,22 @@ class _PaddingFIFOQueue(_FIFOQueue):
 class _RandomShuffleQueue(_Queue):
     """Random order: each dequeued element is drawn uniformly from those
     present, by a per-session generator seeded from the op's seeds; keeps
-    `min_after_dequeue` elements until closed.  With fully defined shapes the
-    elements live in one growable array per component."""
+    `min_after_dequeue` elements until closed.
+
+    With fully defined shapes the elements live in slots of one array per
+    component, allocated once for the whole capacity when that is at most
+    `_PREALLOC_BYTES` (the OS maps pages only once they are written, so
+    memory follows the largest size reached) and grown by doubling
+    otherwise.  `live[:size]` holds the slots of the elements present, in
+    the order the draws index; `free[:nfree]` the slots to reuse.  An
+    `enqueue_many` writes its rows into slots with one assignment per
+    component and `dequeue_many` gathers its draws with one take per
+    component; filling the holes a draw leaves moves slot numbers, never
+    elements.  (Elements of other shapes are kept in a list.)"""
 
     kind = "RandomShuffleQueue"
+    _PREALLOC_BYTES = 1 << 29      # for object components (whose arrays are written
+    _PREALLOC_OBJECTS = 1 << 22    # with None at once): at most this many slots
 
     def __init__(self, op):
         super().__init__(op)
@@ -749,41 +872,105 @@ class _RandomShuffleQueue(_Queue):
                 % (self.min_after_dequeue, self.capacity))
         s1, s2 = int(a.get("seed", 0)), int(a.get("seed2", 0))
         self.rng = np.random.default_rng([s1, s2] if s1 or s2 else None)
-        self.bufs = None
         self.items = []   # elements, when shapes are not fully defined
+        self.copy_on_put = self.fixed      # _put1 copies into the slot arrays
+        self.bufs = None
+        self.nslots = 0   # slots allocated
+        self.used = 0     # slots [used, nslots) were never written
+        self.live = np.empty(0, dtype=np.int64)
+        self.free = np.empty(0, dtype=np.int64)
+        self.nfree = 0
+        self.objects = [i for i, dt in enumerate(self.dtypes) if dt == object]
 
-    def _reserve(self, m):
-        need = self.size + m
-        bufs = self.bufs
-        if bufs is not None and len(bufs[0]) >= need:
-            return
-        cap = max(need, 16 if bufs is None else 2 * len(bufs[0]))
-        if self.capacity != _UNBOUNDED:
-            cap = max(need, min(cap, self.capacity))
+    # -- slots (lock held) ----------------------------------------------------------------
+    def _first_slots(self, need):
+        """How many slots to allocate at first: the capacity if it is small
+        enough, else what is needed (then doubled as the queue grows)."""
+        if self.capacity == _UNBOUNDED:
+            return max(need, 16)
+        row = sum(max(int(np.prod(s, dtype=np.int64)), 1) * dt.itemsize
+                  for s, dt in zip(self.shapes, self.dtypes))
+        if self.capacity * max(row, 1) <= self._PREALLOC_BYTES and (
+                not self.objects or self.capacity <= self._PREALLOC_OBJECTS):
+            return max(need, self.capacity)
+        return max(need, 16)
+
+    def _grow(self, need):
+        """At least `need` slots (`_give_back` may briefly exceed the capacity)."""
+        if self.bufs is None:
+            cap = self._first_slots(need)
+        else:
+            cap = max(need, 2 * self.nslots)
+            if self.capacity != _UNBOUNDED:
+                cap = max(need, min(cap, self.capacity))
         new = [np.empty((cap,) + s, dtype=dt) for s, dt in zip(self.shapes, self.dtypes)]
-        if bufs is not None:
-            for nb, ob in zip(new, bufs):
-                nb[:self.size] = ob[:self.size]
+        if self.bufs is not None:
+            u = self.used
+            for nb, ob in zip(new, self.bufs):
+                nb[:u] = ob[:u]
         self.bufs = new
+        self.nslots = cap
+
+    def _live_room(self, m):
+        need = self.size + m
+        if len(self.live) < need:
+            live = np.empty(max(need, 2 * len(self.live), 16), dtype=np.int64)
+            live[:self.size] = self.live[:self.size]
+            self.live = live
+
+    def _free_slots(self, slots):
+        """Make `slots` (an int array of taken elements) reusable."""
+        k = len(slots)
+        nf = self.nfree
+        if len(self.free) < nf + k:
+            free = np.empty(max(nf + k, 2 * len(self.free), 16), dtype=np.int64)
+            free[:nf] = self.free[:nf]
+            self.free = free
+        self.free[nf:nf + k] = slots
+        self.nfree = nf + k
+        for i in self.objects:
+            self.bufs[i][slots] = None      # release the taken objects
 
     def _put1(self, vals):
         if not self.fixed:
             self.items.append(vals)
             return
-        self._reserve(1)
-        n = self.size
+        if self.nfree:
+            self.nfree -= 1
+            slot = int(self.free[self.nfree])
+        else:
+            slot = self.used
+            if slot >= self.nslots:
+                self._grow(slot + 1)
+            self.used = slot + 1
         for b, v in zip(self.bufs, vals):
-            b[n, ...] = v
+            b[slot, ...] = v
+        self._live_room(1)
+        self.live[self.size] = slot
 
     def _put(self, vals, start, stop):
         if not self.fixed:
             self.items.extend(tuple(c[j, ...] for c in vals) for j in range(start, stop))
             return
         m = stop - start
-        self._reserve(m)
+        self._live_room(m)
         n = self.size
-        for b, v in zip(self.bufs, vals):
-            b[n:n + m] = v[start:stop]
+        r = min(m, self.nfree)
+        if r:                                   # reuse freed slots first
+            self.nfree -= r
+            slots = self.free[self.nfree:self.nfree + r].copy()
+            for b, v in zip(self.bufs, vals):
+                b[slots] = v[start:start + r]
+            self.live[n:n + r] = slots
+        if r < m:                               # then slots never written, in order
+            u = self.used
+            end = u + m - r
+            if end > self.nslots:
+                self._grow(end)
+            for b, v in zip(self.bufs, vals):
+                b[u:end] = v[start + r:stop]
+            self.live[n + r:n + m] = np.arange(u, end)
+            self.used = end
 
     def _take1(self):
         # callers decremented self.size already: the last element is at self.size
@@ -793,31 +980,42 @@ class _RandomShuffleQueue(_Queue):
             items = self.items
             items[i], items[last] = items[last], items[i]
             return items.pop()
-        out = []
-        for b in self.bufs:
-            out.append(b[[i]].reshape(b.shape[1:]))
-            if i != last:
-                b[i, ...] = b[last, ...]
-            if b.dtype == object:
-                b[last, ...] = None
-        return tuple(out)
+        live = self.live
+        slot = live[i]
+        out = tuple(b[[slot]].reshape(b.shape[1:]) for b in self.bufs)
+        live[i] = live[last]
+        self._free_slots(np.array([slot], dtype=np.int64))
+        return out
 
     def _take(self, k):
         n = self.size + k          # size before the take (callers decremented it)
         idx = self.rng.choice(n, k, replace=False) if k < n else self.rng.permutation(n)
-        vals = tuple(b[idx] for b in self.bufs)
+        live = self.live
+        slots = live[idx]
+        vals = tuple(b[slots] for b in self.bufs)
         keep = n - k
         holes = idx[idx < keep]
-        if holes.size:
+        if holes.size:             # the elements after `keep` not taken fill the holes
             taken = np.zeros(k, dtype=bool)
             taken[idx[idx >= keep] - keep] = True
-            movers = np.arange(keep, n)[~taken]
-            for b in self.bufs:
-                b[holes] = b[movers]
-        for b in self.bufs:
-            if b.dtype == object:
-                b[keep:n] = None
+            live[holes] = live[keep:n][~taken]
+        self._free_slots(slots)
         return [(vals, k, False)]
+
+    def check_many(self, op, vals):
+        """Like `_Queue.check_many`, without its private copies: `_put`
+        copies the rows into the slot arrays."""
+        if not self.fixed or len(vals) != self.ncomp:
+            return _Queue.check_many(self, op, vals)
+        out = []
+        n = None
+        for v, dt, s in zip(vals, self.dtypes, self.shapes):
+            a = v if type(v) is np.ndarray and v.dtype == dt else np.asarray(v, dtype=dt)
+            if a.ndim == 0 or a.shape[1:] != s or (n is not None and a.shape[0] != n):
+                return _Queue.check_many(self, op, vals)     # raises TF's error
+            n = a.shape[0]
+            out.append(a)
+        return tuple(out), n
 
     def _put_back(self, pieces):
         n0 = self.size          # _put* insert at self.size; _give_back then counts them

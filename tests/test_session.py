@@ -403,3 +403,15 @@ def test_constant_subgraphs_are_folded_once_per_plan():
         assert sess.run(ordered) == 2 and sess.run(ordered) == 2
         assert calls.count("ordered") == 2               # a control input: runs every time
         assert sess.run(v) == 0
+
+
+def test_reads_after_an_update_under_control_dependencies():
+    c = tf.Variable(0)
+    inc = tf.assign_add(c, 1)
+    with tf.control_dependencies([inc]):
+        after = tf.identity(c)
+    before = c + 0
+    with tf.Session() as sess:
+        sess.run(c.initializer)
+        assert sess.run([before, after]) == [0, 1]      # as TF
+        assert sess.run(c) == 1

@@ -81,9 +81,16 @@ _UNSIGNED = {np.dtype(np.int32): np.uint32, np.dtype(np.int64): np.uint64}
 
 
 def _gather_kernel(ctx, op, params, indices, axis):
+    if getattr(indices, "ndim", None) == 0 and op.__dict__.get("_row_axis") is axis:
+        # one row along axis 0 (slice_input_producer's per-example gather):
+        # a view; `_row_axis` is the axis input seen to be 0 with no batch_dims
+        i = int(indices)
+        if 0 <= i < len(params):
+            return params[i]
     axis = _array._cached(op, "_axis", axis, int)
     if axis == 0 and getattr(indices, "ndim", None) == 0 and not op.attrs.get("batch_dims"):
-        i = int(indices)        # one row (slice_input_producer's per-example gather)
+        op.__dict__["_row_axis"] = op.__dict__["_axis"][0]
+        i = int(indices)
         if 0 <= i < len(params):
             return params[i]
     shape = params.shape
@@ -310,6 +317,16 @@ def _one_hot_kernel(ctx, op, indices, depth, on, off):
     if depth < 0:
         raise errors.InvalidArgumentError(None, op, "depth must be non-negative, got: %d"
                                           % depth)
+    if getattr(indices, "ndim", None) == 0:
+        # one index (a per-record label): fill, then set one position
+        dt = op.__dict__.get("_out_dtype")
+        if dt is None:
+            dt = op.__dict__["_out_dtype"] = np.dtype(op.outputs[0].dtype.as_numpy_dtype)
+        out = xp.full(depth, off, dtype=dt)
+        i = int(indices)
+        if 0 <= i < depth:
+            out[i] = on
+        return out
     indices = xp.asarray(indices)
     hot = indices[..., None] == xp.arange(depth, dtype=indices.dtype)
     out = xp.where(hot, on, off).astype(op.outputs[0].dtype.as_numpy_dtype, copy=False)

@@ -954,7 +954,9 @@ _NP_FLOATS = frozenset([np.float16, np.float32, np.float64])
 
 
 def _cast_kernel(ctx, op, x):
-    npdt = op.attrs["DstT"].as_numpy_dtype
+    npdt = op.__dict__.get("_np_dst")
+    if npdt is None:
+        npdt = op._np_dst = op.attrs["DstT"].as_numpy_dtype
     kind = x.dtype.kind
     if kind == "O" or npdt is np.object_:
         raise errors.UnimplementedError(None, op, "Cast %s to %s is not supported" % (

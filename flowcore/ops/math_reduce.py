@@ -77,18 +77,38 @@ def _axes(axis):
     return tuple(a) if type(a) is list else a
 
 
+def _axes_of(op, axis):
+    """`_axes(axis)`, kept while the same array (a constant's) comes again."""
+    c = op.__dict__.get("_axes")
+    if c is not None and c[0] is axis:
+        return c[1]
+    r = _axes(axis)
+    op.__dict__["_axes"] = (axis, r)
+    return r
+
+
+# The array methods (`x.sum`) skip the Python dispatch layer of `xp.sum`:
+# a microsecond per call, which is much of a small reduction's cost.
+
+def _array(op, x):
+    return x if hasattr(x, "sum") else op.xp.asarray(x)
+
+
 def _sum_kernel(ctx, op, x, axis):
-    return op.xp.sum(x, axis=_axes(axis), dtype=x.dtype, keepdims=op.attrs["keep_dims"])
+    x = _array(op, x)
+    return x.sum(axis=_axes_of(op, axis), dtype=x.dtype, keepdims=op.attrs["keep_dims"])
 
 
 def _prod_kernel(ctx, op, x, axis):
-    return op.xp.prod(x, axis=_axes(axis), dtype=x.dtype, keepdims=op.attrs["keep_dims"])
+    x = _array(op, x)
+    return x.prod(axis=_axes_of(op, axis), dtype=x.dtype, keepdims=op.attrs["keep_dims"])
 
 
 def _mean_kernel(ctx, op, x, axis):
     """sum / count (cheaper than numpy's mean); integers divide truncating
     toward zero as in TF, an empty float input gives NaN (0 / 0)."""
-    s = op.xp.sum(x, axis=_axes(axis), dtype=x.dtype, keepdims=op.attrs["keep_dims"])
+    x = _array(op, x)
+    s = x.sum(axis=_axes_of(op, axis), dtype=x.dtype, keepdims=op.attrs["keep_dims"])
     n = x.size // s.size if s.size else 1
     if x.dtype.kind == "f":
         return s / n

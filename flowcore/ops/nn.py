@@ -84,9 +84,9 @@ def _unary(op_type, fn, allowed, arg="features", grad=None):
     return builder
 
 
-def _grad_op(op_type, fn, allowed, grad=None):
+def _grad_op(op_type, fn, allowed, grad=None, quiet=False):
     """Register a fused gradient op `fn(xp, gradients, x, attrs)` (both inputs
-    of one shape and dtype)."""
+    of one shape and dtype); `quiet`: without numpy's floating-point warnings."""
     def shape(op):
         g, x = op.inputs
         _check_type(x, allowed, "features")
@@ -94,8 +94,11 @@ def _grad_op(op_type, fn, allowed, grad=None):
             raise TypeError("Input 'features' of '%s' Op has type %s that does not match type "
                             "%s of argument 'gradients'." % (op_type, x.dtype.name, g.dtype.name))
         return [(x.dtype, g.shape.merge_with(x.shape))]
+
+    def kernel(ctx, op, g, x):
+        return fn(op.xp, g, x, op.attrs)
     registry.register(op_type, shape=shape, grad=grad,
-                      kernel=lambda ctx, op, g, x: fn(op.xp, g, x, op.attrs))
+                      kernel=math_ops._quiet(kernel) if quiet else kernel)
 
 
 def _grad_call(op_type, g, x, attrs=None):
@@ -112,8 +115,10 @@ def _zero_mask_grad(op_type):
 
 
 # Relu
-_grad_op("ReluGrad", lambda xp, g, x, a: xp.where(x > 0, g, xp.zeros((), g.dtype)),
-         _REAL_TYPES, grad=_zero_mask_grad("ReluGrad"))
+# g * (x > 0), as TF computes it (a NaN gradient stays NaN where x <= 0); a
+# mask multiply costs half of `where`
+_grad_op("ReluGrad", lambda xp, g, x, a: g * (x > 0), _REAL_TYPES,
+         grad=_zero_mask_grad("ReluGrad"), quiet=True)
 relu = _unary("Relu", lambda xp, x, a: xp.maximum(x, xp.zeros((), x.dtype)), _REAL_TYPES,
               grad=lambda op, g: [_grad_call("ReluGrad", g, op.outputs[0])])
 relu.__doc__ = "max(features, 0)."
@@ -402,10 +407,36 @@ def _xent_shape(op):
 
 
 def _xent_kernel(ctx, op, logits, labels):
+    """TF's formulation, one exp: with s = logits - max and e = exp(s),
+    loss = sum(labels * (log(sum e) - s)), backprop = e / sum(e) - labels."""
     xp = op.xp
-    log_p = _log_softmax_np(xp, logits)
-    loss = -(labels * log_p).sum(axis=-1)
-    return loss.astype(logits.dtype, copy=False), xp.exp(log_p) - labels
+    if logits.shape[-1] == 0:
+        log_p = _log_softmax_np(xp, logits)
+        loss = -(labels * log_p).sum(axis=-1)
+        return loss.astype(logits.dtype, copy=False), xp.exp(log_p) - labels
+    n, c = logits.shape
+    if c <= 64 and c <= n:
+        # few classes: numpy reduces a short last axis row by row, slowly;
+        # classes-first (a [c, n] copy) turns the row reductions into
+        # elementwise operations across the batch
+        lt = xp.ascontiguousarray(logits.T)
+        s = lt - lt.max(axis=0)
+        e = xp.exp(s)
+        se = e.sum(axis=0)
+        s -= xp.log(se)                  # log softmax
+        s *= labels.T
+        loss = -s.sum(axis=0)
+        e /= se
+        e -= labels.T
+        return loss.astype(logits.dtype, copy=False), e.T
+    s = logits - logits.max(axis=-1, keepdims=True)
+    e = xp.exp(s)
+    se = e.sum(axis=-1, keepdims=True)
+    s -= xp.log(se)                      # log softmax
+    loss = -(labels * s).sum(axis=-1)
+    e /= se
+    e -= labels
+    return loss.astype(logits.dtype, copy=False), e
 
 
 def _col(t):
