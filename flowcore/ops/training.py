@@ -133,17 +133,23 @@ def _unique(op, var, grad, indices):
             raise errors.InvalidArgumentError(
                 None, op, "indices[%d] = %d is not in [0, %d) (variable %s)"
                 % (k, idx[k], n, op.inputs[0].op.name))
+    return _sum_rows(idx, grad)
+
+
+def _sum_rows(idx, rows):
+    """(unique indices, rows summed per index); the inputs unchanged when
+    the indices are already unique (sorted only when they were not)."""
     if idx.size <= 1:
-        return idx, grad
+        return idx, rows
     order = np.argsort(idx, kind="stable")
     s = idx[order]
     first = np.empty(s.size, dtype=bool)
     first[0] = True
     np.not_equal(s[1:], s[:-1], out=first[1:])
     if first.all():
-        return idx, grad
+        return idx, rows
     starts = np.flatnonzero(first)
-    return s[starts], np.add.reduceat(grad[order], starts, axis=0)
+    return s[starts], np.add.reduceat(rows[order], starts, axis=0)
 
 
 # -- shape functions -----------------------------------------------------------------
@@ -488,15 +494,8 @@ def _sum_duplicates_kernel(ctx, op, values, indices):
         raise errors.InvalidArgumentError(
             None, op, "values has %d rows but there are %d indices"
             % (values.shape[0] if values.ndim else 0, idx.size))
-    if idx.size == 0:
-        return values, idx
-    order = np.argsort(idx, kind="stable")
-    s = idx[order]
-    first = np.empty(s.size, dtype=bool)
-    first[0] = True
-    np.not_equal(s[1:], s[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    return np.add.reduceat(values[order], starts, axis=0), s[starts]
+    unique, summed = _sum_rows(idx, values)
+    return summed, unique
 
 
 def _sum_duplicates_shape(op):
