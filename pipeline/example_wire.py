@@ -1,97 +1,35 @@
 """A vectorised reader of serialized `tf.train.Example` batches.
 
-`parse_batch` walks the protobuf wire format of a whole batch at once with
-numpy: the records are joined into one byte array and each level of the
-message (Example -> Features map entries -> key / Feature -> value list) is
-read for every record in one step per field, so the cost is a few hundred
-numpy calls per batch instead of several Python objects per record and
-feature.  It reads the layout every serializer produces (each message
-field once, map entries as key then value, packed numeric lists) and
-returns None for anything else -- unknown fields, other orders, duplicate
-keys, a value list of another type, malformed bytes -- so that the caller
-falls back to the protobuf runtime, which applies every rule and raises
-TF's errors.  As in TF's fast parser, features the caller did not ask for
-are delimited but their values are not decoded.
+Records of one writer mostly share their layout byte for byte apart from
+the values: the same features in the same order, values of fixed sizes.
+`parse_batch` reads the layout of one record into a template in Python --
+the positions of every tag, length and key byte, and the bounds of each
+wanted value -- and checks a whole batch of records of that length against
+it with one numpy comparison; the values are then columns of the batch
+seen as a [records, length] byte matrix: one numpy call per feature (and
+one slice per string), however many records.  A batch of a few lengths
+(varint-coded labels of one or two bytes...) is read as that many groups;
+templates are kept in the caller's `cache` for the next batches.
 
-Records of one writer often share their layout byte for byte apart from
-the values (same features in the same order, fixed-size values): when all
-records of a batch have the same length, the layout of the first one is
-read in Python into a template -- the positions of every tag, length and
-key byte, and of each wanted value -- which the whole batch is checked
-against with one comparison; the values are then columns of the batch seen
-as a [records, length] byte matrix.  The template is kept in the caller's
-`cache` for the next batches.
+Only the layout every serializer produces is read (each message field
+once, map entries as key then value, packed numeric lists); anything else
+-- unknown fields, other orders, duplicate keys, a value list of another
+type, malformed bytes, lengths that vary too much -- returns None, for the
+caller to use the protobuf runtime, which applies every rule and raises
+TF's errors.  As in TF's fast parser, the values of features the caller did
+not ask for are delimited but not decoded.
 """
 import numpy as np
 
 _KIND_TAG = {"bytes_list": 0x0A, "float_list": 0x12, "int64_list": 0x1A}
 _LEN1 = 0x0A              # field 1, length-delimited
 _LEN2 = 0x12              # field 2, length-delimited
-_PAD = bytes(16)          # varint reads run at most 10 bytes past a position
-_AR10 = np.arange(10)
-_SHIFTS = (7 * _AR10).astype(np.uint64)
+MAX_GROUPS = 8            # record lengths in one batch read as groups
+MIN_GROUP = 16            # records per group, on average
 
 
 class _Irregular(Exception):
     """The batch needs the protobuf runtime (see the module docstring)."""
-
-
-def _varint(buf, pos):
-    """(values, sizes) of the varints at positions `pos` (int64 arrays; the
-    sizes may be the int 1 when all are one byte)."""
-    b0 = buf[pos]
-    hi = b0 >= 0x80
-    if not hi.any():
-        return b0.astype(np.int64), 1
-    b1 = buf[pos + 1]
-    if not np.count_nonzero(b1[hi] >= 0x80):              # at most two bytes
-        return (b0 & 0x7F) + (b1.astype(np.int64) << 7) * hi, 1 + hi
-    w = buf[pos[:, None] + _AR10]
-    last = w < 0x80
-    size = last.argmax(axis=1) + 1
-    if not last.any(axis=1).all() or np.count_nonzero(w[size == 10, 9] > 1):
-        raise _Irregular                        # too long for 64 bits
-    bits = (w & 0x7F).astype(np.uint64) << _SHIFTS
-    bits[_AR10 >= size[:, None]] = 0
-    return bits.sum(axis=1, dtype=np.uint64).view(np.int64), size
-
-
-def _field(buf, pos, end, tag):
-    """Content bounds (start, stop) of the length-delimited fields with
-    `tag` at `pos`, each of which must end by `end`."""
-    n, size = _varint(buf, pos + 1)
-    start = pos + 1 + size
-    stop = start + n
-    if np.count_nonzero((buf[pos] != tag) | (stop > end) | (n < 0)):
-        raise _Irregular
-    return start, stop
-
-
-def _walk(buf, starts, ends, tag):
-    """Split each region [starts, ends) into the consecutive fields `tag`
-    that must fill it exactly.  Returns (owner region, start, stop) of every
-    field, ordered by owner and then position."""
-    act = np.flatnonzero(ends > starts)
-    pos, end = starts[act], ends[act]
-    owners, lo, hi = [], [], []
-    while act.size:
-        s, e = _field(buf, pos, end, tag)
-        owners.append(act)
-        lo.append(s)
-        hi.append(e)
-        more = e < end
-        if not more.all():
-            act, pos, end = act[more], e[more], end[more]
-        else:
-            pos = e
-    if not owners:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    if len(owners) == 1:
-        return owners[0], lo[0], hi[0]
-    owner = np.concatenate(owners)
-    order = np.argsort(owner, kind="stable")
-    return owner[order], np.concatenate(lo)[order], np.concatenate(hi)[order]
 
 
 def _ragged_index(starts, lengths):
@@ -101,30 +39,6 @@ def _ragged_index(starts, lengths):
         return (starts[:, None] + np.arange(lengths[0])).reshape(-1)
     offsets = np.cumsum(lengths) - lengths
     return np.repeat(starts - offsets, lengths) + np.arange(total)
-
-
-def _packed(buf, start, stop):
-    """(start, stop) of the packed payload of each non-empty list (field 1)."""
-    return _field(buf, start, stop, _LEN1)
-
-
-def _floats(buf, start, stop):
-    s, e = _packed(buf, start, stop)
-    if (e != stop).any():
-        raise _Irregular
-    n = e - s
-    if (n & 3).any():
-        raise _Irregular
-    raw = buf[_ragged_index(s, n)]
-    return n >> 2, raw.view("<f4").astype(np.float32, copy=False)
-
-
-def _int64s(buf, start, stop):
-    s, e = _packed(buf, start, stop)
-    if (e != stop).any():
-        raise _Irregular
-    n = e - s
-    return _varints(buf[_ragged_index(s, n)], n)
 
 
 def _varints(raw, n):
@@ -150,14 +64,6 @@ def _varints(raw, n):
     return seen[off + n] - seen[off], vals
 
 
-def _bytes(buf, data, start, stop):
-    owner, s, e = _walk(buf, start, stop, _LEN1)
-    counts = np.bincount(owner, minlength=start.size)
-    vals = np.empty(s.size, dtype=object)
-    vals[:] = [data[a:b] for a, b in zip(s.tolist(), e.tolist())]
-    return counts, vals
-
-
 def parse_batch(records, wanted, cache=None):
     """Parse the serialized Examples `records` (a list of bytes) for the
     features `wanted`, a list of (key bytes, kind) with kind "float_list",
@@ -169,18 +75,54 @@ def parse_batch(records, wanted, cache=None):
     int64 array, 0 where absent, or an int: the count of every record) and
     all values in record order (float32, int64 or object), or None when the
     batch needs the protobuf runtime."""
+    cache = {} if cache is None else cache
     try:
-        lens = np.fromiter(map(len, records), dtype=np.int64, count=len(records))
-        if not lens.all():
+        lens = list(map(len, records))
+        sizes = set(lens)
+        if 0 in sizes:
             return None                          # an empty Example: no features
-        if (lens == lens[0]).all():
-            got = _parse_uniform(records, int(lens[0]), wanted,
-                                 {} if cache is None else cache)
-            if got is not None:
-                return got
-        return _parse(records, lens, wanted)
+        if len(sizes) == 1:
+            return _parse_uniform(records, lens[0], wanted, cache)
+        if len(sizes) > min(MAX_GROUPS, len(records) // MIN_GROUP):
+            return None
+        lens = np.array(lens)
+        groups = []
+        for size in sorted(sizes):
+            idx = np.flatnonzero(lens == size)
+            got = _parse_uniform([records[i] for i in idx.tolist()], size, wanted, cache)
+            if got is None:
+                return None
+            groups.append((idx, got))
+        return [_merge(len(records), [(idx, got[i]) for idx, got in groups])
+                for i in range(len(wanted))]
     except (_Irregular, TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+def _merge(b, parts):
+    """One feature of a batch from its groups: (record indices, (present,
+    counts, values)) each, records of a group in increasing order."""
+    counts = [c for _, (_, c, _) in parts]
+    if all(p is None for _, (p, _, _) in parts) and all(type(c) is int for c in counts) \
+            and len(set(counts)) == 1:           # the same count everywhere: rows
+        width = counts[0]
+        vals = parts[0][1][2]
+        rows = np.empty((b, width), dtype=vals.dtype)
+        for idx, (_, _, v) in parts:
+            rows[idx] = v.reshape(idx.size, width)
+        return None, width, rows.reshape(-1)
+    present = np.ones(b, dtype=bool)
+    n = np.zeros(b, dtype=np.int64)
+    for idx, (p, c, _) in parts:
+        if p is not None:
+            present[idx] = p
+        n[idx] = c
+    order = np.concatenate([idx for idx, _ in parts])      # records, as grouped
+    vals = np.concatenate([v for _, (_, _, v) in parts])
+    m = n[order]
+    start = np.empty(b, dtype=np.int64)
+    start[order] = np.cumsum(m) - m                        # each record's first value
+    return present, n, vals[_ragged_index(start, n)]
 
 
 # -- records of one layout ---------------------------------------------------------------
@@ -297,64 +239,6 @@ def _parse_uniform(records, length, wanted, cache):
                 n, vals = _varints(raw.reshape(-1), np.full(b, hi - lo, dtype=np.int64))
                 counts = n
         out.append((None, counts, vals))
-    return out
-
-
-# -- records of any layout ---------------------------------------------------------------
-
-def _parse(records, lens, wanted):
-    b = len(records)
-    data = b"".join(records + [_PAD])
-    buf = np.frombuffer(data, dtype=np.uint8)
-    ends = np.cumsum(lens)
-    starts = ends - lens
-    # Example: field 1 (Features), once, filling the record
-    fs, fe = _field(buf, starts, ends, _LEN1)
-    if (fe != ends).any():
-        raise _Irregular
-    # Features: map entries (field 1), each key (1) then value (2)
-    owner, es, ee = _walk(buf, fs, fe, _LEN1)
-    ks, ke = _field(buf, es, ee, _LEN1)
-    vs, ve = _field(buf, ke, ee, _LEN2)
-    if (ve != ee).any():
-        raise _Irregular
-    klen = ke - ks
-    out = []
-    for key, kind in wanted:
-        idx = np.flatnonzero(klen == len(key))
-        if idx.size and len(key):
-            kb = np.frombuffer(key, dtype=np.uint8)
-            idx = idx[(buf[ks[idx, None] + np.arange(len(key))] == kb).all(axis=1)]
-        rec = owner[idx]
-        if rec.size > 1 and (rec[1:] == rec[:-1]).any():
-            raise _Irregular                     # a key twice in one record
-        # Feature: empty (no list set: absent) or one list of this kind
-        s, e = vs[idx], ve[idx]
-        if not (e > s).all():
-            keep = e > s
-            rec, s, e = rec[keep], s[keep], e[keep]
-        present = np.zeros(b, dtype=bool)
-        present[rec] = True
-        counts = np.zeros(b, dtype=np.int64)
-        if rec.size:
-            ls, le = _field(buf, s, e, _KIND_TAG[kind])
-            if (le != e).any():
-                raise _Irregular
-            full = le > ls
-            n = np.zeros(rec.size, dtype=np.int64)
-            if kind == "bytes_list":
-                n, vals = _bytes(buf, data, ls, le)
-            elif full.any():
-                sub = np.flatnonzero(full)
-                got, vals = (_floats if kind == "float_list" else _int64s)(
-                    buf, ls[sub], le[sub])
-                n[sub] = got
-            else:
-                vals = _empty(kind)
-            counts[rec] = n
-        else:
-            vals = _empty(kind)
-        out.append((present, counts, vals))
     return out
 
 

@@ -378,7 +378,7 @@ def _parse_example_kernel(ctx, op, serialized, names, *defaults):
 # Batches of at least this many records are first read by `example_wire`
 # (whose cost is mostly per batch); smaller ones, and any batch it declines,
 # by the protobuf runtime.
-WIRE_MIN_BATCH = 24
+WIRE_MIN_BATCH = 8
 
 
 def _wire_columns(op, flat_ser, columns):

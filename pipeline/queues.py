@@ -23,11 +23,16 @@ Semantics are TF1's, including the parts that are easy to miss:
   session closes also returns its partial elements, so nothing is lost.
 
 Elements are stored as numpy arrays: a FIFO queue keeps a deque of blocks
-(a single element, or a slice of an enqueued batch), so `enqueue_many` and
-`dequeue_many` move whole batches by slicing and concatenation.  A
+(rows of an enqueued batch, or of a chunk that single elements of known
+shapes are copied into), so `enqueue_many` and `dequeue_many` move whole
+batches by slicing and concatenation.  A
 `RandomShuffleQueue` with known shapes keeps one growable array per
 component and removes random positions in one vectorised step.  (Elements
 of varying shapes, and a PriorityQueue's heap, are kept one by one.)
+
+A pending enqueue is moved into the queue by whichever thread makes room
+(as TF runs pending attempts): its own thread is woken once, when it is
+done.
 
 Readers call `_Queue.dequeue(ctx, op)` directly to take a filename.
 
@@ -43,6 +48,7 @@ import heapq
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 import weakref
@@ -674,6 +680,18 @@ class _Queue(Resource):
             self._leave(line, w)
 
 
+def _refcounts(spares, k):
+    """CPython reference counts of the chunk `spares[k]` and (the largest) of
+    its arrays, as seen from here; `_UNSHARED` when nothing else refers to
+    them."""
+    vals = spares[k]
+    return sys.getrefcount(vals), max(sys.getrefcount(c) for c in vals)
+
+
+_CAN_COUNT_REFS = hasattr(sys, "getrefcount")
+_UNSHARED = _refcounts([(np.empty(1),)], 0) if _CAN_COUNT_REFS else None
+
+
 def _matches(shape, dims):
     """Does concrete `shape` fit `dims` (ints or None)?"""
     if len(shape) != len(dims):
@@ -702,10 +720,14 @@ class _FIFOQueue(_Queue):
     component (which is also the copy the queue must keep), and
     `dequeue_many` slices rows instead of stacking one array per element.
     A chunk holds up to `chunk_rows` elements (about 1 MiB, at most the
-    capacity); its memory is freed once its rows are dequeued and no
-    dequeued value refers to it."""
+    capacity).  Once its rows are dequeued it becomes a spare, reused when
+    no dequeued value refers to it any more (a view of its rows holds it):
+    a long run cycles through the same few chunks instead of asking the
+    allocator for a megabyte every few hundred elements.  (Chunks of
+    strings are not reused: they would keep dequeued strings alive.)"""
 
     _CHUNK_BYTES = 1 << 20
+    _SPARES = 2
 
     def __init__(self, op):
         super().__init__(op)
@@ -720,6 +742,26 @@ class _FIFOQueue(_Queue):
             self.chunk_rows = int(max(1, min(self.capacity, 4096,
                                              max(16, self._CHUNK_BYTES // max(row, 1)))))
             self.copy_on_put = True
+        self.spares = [] if self.chunk_rows and _CAN_COUNT_REFS and \
+            not any(dt == object for dt in self.dtypes) else None
+
+    def _new_chunk(self):
+        spares = self.spares
+        if spares:
+            for k in range(len(spares)):
+                if _refcounts(spares, k) == _UNSHARED:
+                    return spares.pop(k)
+        return tuple(np.empty((self.chunk_rows,) + s, dtype=dt)
+                     for s, dt in zip(self.shapes, self.dtypes))
+
+    def _popped(self, b):
+        """List block `b` left the queue (lock held)."""
+        if b is self.open:
+            self.open = None
+        if len(b) == 4 and self.spares is not None:     # a chunk
+            self.spares.append(b[0])
+            if len(self.spares) > self._SPARES:
+                del self.spares[0]
 
     def _put1(self, vals):
         b = self.open
@@ -727,8 +769,7 @@ class _FIFOQueue(_Queue):
             if not self.chunk_rows:
                 self.blocks.append(vals)
                 return
-            b = [tuple(np.empty((self.chunk_rows,) + s, dtype=dt)
-                       for s, dt in zip(self.shapes, self.dtypes)), 0, 0]
+            b = [self._new_chunk(), 0, 0, True]
             self.blocks.append(b)
             self.open = b
         end = b[2]
@@ -758,11 +799,10 @@ class _FIFOQueue(_Queue):
         if type(b) is tuple:
             blocks.popleft()
             return b
-        vals, pos, end = b
+        vals, pos, end = b[0], b[1], b[2]
         if pos + 1 == end:
             blocks.popleft()
-            if b is self.open:
-                self.open = None
+            self._popped(b)
         else:
             b[1] = pos + 1
         if len(vals) == 1:
@@ -779,7 +819,7 @@ class _FIFOQueue(_Queue):
                 pieces.append((b, 1, True))
                 k -= 1
                 continue
-            vals, pos, end = b
+            vals, pos, end = b[0], b[1], b[2]
             m = min(k, end - pos)
             if pos == 0 and m == len(vals[0]):
                 pieces.append((vals, m, False))
@@ -787,8 +827,7 @@ class _FIFOQueue(_Queue):
                 pieces.append((tuple(c[pos:pos + m] for c in vals), m, False))
             if pos + m == end:
                 blocks.popleft()
-                if b is self.open:
-                    self.open = None
+                self._popped(b)
             else:
                 b[1] = pos + m
             k -= m

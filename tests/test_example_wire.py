@@ -30,17 +30,23 @@ def _ex(**feats):
 INT64S = [0, 1, 127, 128, 300, 16383, 16384, -1, -2 ** 63, 2 ** 63 - 1, 2 ** 40 + 7]
 
 
-def _random_batch(rng, n, uniform):
-    """n records with features img (bytes), lbl (int64), w (3 floats), v (ints,
-    any length), s (pairs of floats, any number), some missing or empty."""
+def _random_batch(rng, n, layout):
+    """n records with features img (bytes), lbl (int64), w (3 floats), v (ints)
+    and s (pairs of floats): of one `layout` ("one": values of fixed sizes),
+    of a "few" (labels and lists of a few sizes) or "any" (some features
+    missing or empty, another feature here and there)."""
     recs = []
     for i in range(n):
         f = {"img": [bytes(rng.randrange(256) for _ in range(12))],
              "w": [rng.uniform(-5, 5) for _ in range(3)]}
-        if uniform:
+        if layout == "one":
             f["lbl"] = [rng.randrange(128)]
-            f["v"] = [rng.randrange(128) for _ in range(2)]
+            f["v"] = [rng.randrange(128), -rng.randrange(1, 2 ** 62)]    # 1 + 10 bytes
             f["s"] = [rng.uniform(-1, 1) for _ in range(4)]
+        elif layout == "few":                       # 2 x 2 lengths, one layout each
+            f["lbl"] = [rng.choice([5, 300])]
+            f["v"] = [rng.randrange(100) for _ in range(2)]
+            f["s"] = [rng.uniform(-1, 1) for _ in range(rng.choice([2, 4]))]
         else:
             f["lbl"] = [rng.choice(INT64S)]
             if rng.random() < 0.8:
@@ -91,14 +97,18 @@ def _assert_same(a, b):
             assert x.tolist() == y.tolist(), k
 
 
-@pytest.mark.parametrize("uniform", [True, False])
-def test_wire_reader_matches_protobuf_runtime(uniform, monkeypatch):
-    rng = random.Random(5 + uniform)
-    batches = [_random_batch(rng, n, uniform) for n in (1, 7, 64, 64, 30)]
+@pytest.mark.parametrize("layout", ["one", "few", "any"])
+def test_wire_reader_matches_protobuf_runtime(layout, monkeypatch):
+    rng = random.Random(len(layout))
+    batches = [_random_batch(rng, n, layout) for n in (1, 7, 64, 64, 30)]
+    if layout == "few":
+        wanted = [(b"lbl", "int64_list"), (b"s", "float_list")]
+        assert [example_wire.parse_batch(b, wanted) is not None for b in batches] == \
+            [True, False, True, True, False]    # 7 or 30 records: too few for 4 lengths
     wire, upb = _parse_both(batches, monkeypatch)
     for a, b in zip(wire, upb):
         _assert_same(a, b)
-    if uniform:     # and the values are the ones written
+    if layout == "one":     # and the values are the ones written
         ex = train.Example.FromString(batches[2][5]).features.feature
         assert wire[2]["lbl"][5] == ex["lbl"].int64_list.value[0]
         np.testing.assert_array_equal(wire[2]["w"][5], np.float32(ex["w"].float_list.value))

@@ -302,3 +302,29 @@ def test_softmax_cross_entropy_matches_numpy(n, c):
     log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(l, -(labels * log_p).sum(axis=1), rtol=1e-12)
     np.testing.assert_allclose(bp, np.exp(log_p) - labels, rtol=1e-10, atol=1e-15)
+
+
+def test_chunks_are_reused_only_when_nothing_refers_to_them():
+    q = tf.FIFOQueue(64, tf.float32, shapes=[3])
+    x = tf.placeholder(tf.float32, [3])
+    enq = q.enqueue(x)
+    deq, deq_many = q.dequeue(), q.dequeue_many(64)
+    with tf.Session() as sess:
+        run = sess.make_callable(enq, [x])
+        kept = []
+        for rnd in range(12):
+            for k in range(64):
+                run(np.full(3, rnd * 100 + k, np.float32))
+            if rnd % 3 == 0:
+                kept.append((rnd, sess.run(deq)))       # a view of one row
+                kept.append((rnd, sess.run(q.dequeue_many(63))))
+            else:
+                batch = sess.run(deq_many)              # dropped: its chunk can be reused
+                assert batch[:, 0].tolist() == [rnd * 100 + k for k in range(64)]
+        state = queue_state(sess, q)
+        assert state.chunk_rows == 64 and len(state.spares) <= 2
+        for rnd, v in kept:                             # untouched by later enqueues
+            if v.ndim == 1:
+                assert v.tolist() == [rnd * 100] * 3
+            else:
+                assert v[:, 0].tolist() == [rnd * 100 + k for k in range(1, 64)]
