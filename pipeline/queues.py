@@ -898,8 +898,8 @@ class _RandomShuffleQueue(_Queue):
     elements.  (Elements of other shapes are kept in a list.)"""
 
     kind = "RandomShuffleQueue"
-    _PREALLOC_BYTES = 1 << 29      # for object components (whose arrays are written
-    _PREALLOC_OBJECTS = 1 << 22    # with None at once): at most this many slots
+    _PREALLOC_BYTES = 1 << 29      # the largest first allocation (pages mapped lazily),
+    _PREALLOC_OBJECTS = 1 << 22    # in slots if a component is object (filled with None)
 
     def __init__(self, op):
         super().__init__(op)

@@ -289,3 +289,21 @@ def test_blocked_read_times_out_and_threads_share_one_reader(tmp_path):
         for t in threads:
             t.join()
     assert not errs and sorted(got) == lines
+
+
+@pytest.mark.parametrize("hop", [None, 3, 5])
+def test_fixed_length_read_up_to_matches_read(tmp_path, hop):
+    path = tmp_path / "fixed.bin"
+    body = bytes(range(5 * 40 if hop in (None, 5) else 3 * 39 + 5))
+    path.write_bytes(b"HDR" + body + b"FT")
+    reader = tf.FixedLengthRecordReader(record_bytes=5, header_bytes=3, footer_bytes=2,
+                                        hop_bytes=hop)
+    one, err_one, _ = _read(reader, [str(path)])
+    tf.reset_default_graph()
+    reader = tf.FixedLengthRecordReader(record_bytes=5, header_bytes=3, footer_bytes=2,
+                                        hop_bytes=hop)
+    many, err_many, _ = _read(reader, [str(path)], batch=16)
+    assert many == one and len(one) == 40
+    assert type(err_one) is type(err_many) is tf.errors.OutOfRangeError
+    step = hop or 5
+    assert [v for _, v in one[:2]] == [body[0:5], body[step:step + 5]]
