@@ -260,7 +260,8 @@ class _FixedLengthSource(_Source):
         return None
 
 
-class _WholeFileSource(_Source):
+class _OneRecordSource(_Source):
+    """A work unit that is exactly one record: `_value(work)` gives it."""
     one_record = True
 
     def start(self, work, index=0, offset=0):
@@ -270,28 +271,24 @@ class _WholeFileSource(_Source):
     def read(self):
         if self.index:
             return None
-        path = _fs_path(self.work)
+        value = self._value(self.work)
+        self.index = 1
+        return self.work, value
+
+
+class _WholeFileSource(_OneRecordSource):
+    def _value(self, work):
+        path = _fs_path(work)
         try:
             with open(path, "rb") as f:
-                data = f.read()
+                return f.read()
         except OSError as e:
             raise tfr.os_error(e, path, "read") from None
-        self.index = 1
-        return self.work, data
 
 
-class _IdentitySource(_Source):
-    one_record = True
-
-    def start(self, work, index=0, offset=0):
-        self.work = work
-        self.index = index
-
-    def read(self):
-        if self.index:
-            return None
-        self.index = 1
-        return self.work, self.work
+class _IdentitySource(_OneRecordSource):
+    def _value(self, work):
+        return work
 
 
 _SOURCES = {"TFRecordReaderV2": _TFRecordSource, "TextLineReaderV2": _TextLineSource,

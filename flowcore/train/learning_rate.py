@@ -24,46 +24,46 @@ def _progress(learning_rate, global_step, decay_steps, staircase):
     return learning_rate, p
 
 
+def _decay(what, default_name, learning_rate, global_step, decay_steps, decay_rate,
+           staircase, name, rule):
+    """The common frame of the decay schedules: checks, name scope, the rate
+    and the progress `p`; `rule(math, lr, decay_rate, p, scope)` builds the rest."""
+    if global_step is None:
+        raise ValueError("global_step is required for %s." % what)
+    with name_scope(name, default_name,
+                    [learning_rate, global_step, decay_steps, decay_rate]) as scope:
+        math = _math()
+        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
+        return rule(math, lr, math.cast(decay_rate, lr.dtype), p, scope)
+
+
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """learning_rate * decay_rate ^ (global_step / decay_steps) (the exponent
     floored with `staircase`)."""
-    if global_step is None:
-        raise ValueError("global_step is required for exponential_decay.")
-    with name_scope(name, "ExponentialDecay",
-                    [learning_rate, global_step, decay_steps, decay_rate]) as scope:
-        math = _math()
-        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
-        decay_rate = math.cast(decay_rate, lr.dtype)
-        return math.multiply(lr, math.pow(decay_rate, p), name=scope)
+    return _decay("exponential_decay", "ExponentialDecay", learning_rate, global_step,
+                  decay_steps, decay_rate, staircase, name,
+                  lambda math, lr, rate, p, scope: math.multiply(lr, math.pow(rate, p),
+                                                                 name=scope))
 
 
 def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                        name=None):
     """learning_rate / (1 + decay_rate * global_step / decay_steps)."""
-    if global_step is None:
-        raise ValueError("global_step is required for inverse_time_decay.")
-    with name_scope(name, "InverseTimeDecay",
-                    [learning_rate, global_step, decay_rate]) as scope:
-        math = _math()
-        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
-        decay_rate = math.cast(decay_rate, lr.dtype)
-        denom = math.add(convert_to_tensor(1, dtype=lr.dtype), math.multiply(decay_rate, p))
+    def rule(math, lr, rate, p, scope):
+        denom = math.add(convert_to_tensor(1, dtype=lr.dtype), math.multiply(rate, p))
         return math.truediv(lr, denom, name=scope)
+    return _decay("inverse_time_decay", "InverseTimeDecay", learning_rate, global_step,
+                  decay_steps, decay_rate, staircase, name, rule)
 
 
 def natural_exp_decay(learning_rate, global_step, decay_steps, decay_rate, staircase=False,
                       name=None):
     """learning_rate * exp(-decay_rate * global_step / decay_steps)."""
-    if global_step is None:
-        raise ValueError("global_step is required for natural_exp_decay.")
-    with name_scope(name, "NaturalExpDecay",
-                    [learning_rate, global_step, decay_rate]) as scope:
-        math = _math()
-        lr, p = _progress(learning_rate, global_step, decay_steps, staircase)
-        decay_rate = math.cast(decay_rate, lr.dtype)
-        return math.multiply(lr, math.exp(math.negative(math.multiply(decay_rate, p))),
-                             name=scope)
+    def rule(math, lr, rate, p, scope):
+        return math.multiply(lr, math.exp(math.negative(math.multiply(rate, p))), name=scope)
+    return _decay("natural_exp_decay", "NaturalExpDecay", learning_rate, global_step,
+                  decay_steps, decay_rate, staircase, name, rule)
 
 
 def piecewise_constant(x, boundaries, values, name=None):
