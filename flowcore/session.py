@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from flowcore import errors
+from flowcore import errors, turns
 from flowcore.graph import Graph, Operation, Tensor, _DefaultStack, get_default_graph
 
 __all__ = ["Session", "InteractiveSession", "get_default_session", "RunOptions",
@@ -183,6 +183,7 @@ class RunContext:
         sess = self.session
         deadline = self.deadline
         while not ready():
+            turns.give_up()
             if sess._closed:
                 raise errors.CancelledError(
                     None, op, "Session closed while op '%s' was waiting for %s"

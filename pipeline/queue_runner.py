@@ -18,7 +18,7 @@ import logging
 import threading
 import weakref
 
-from flowcore import errors, meta_graph
+from flowcore import errors, meta_graph, turns
 from flowcore.graph import GraphKeys, Operation, add_to_collection, get_default_graph
 from flowcore.session import Session, get_default_session
 from pipeline import queues as _queues
@@ -112,7 +112,8 @@ class QueueRunner:
         decremented = False
         _queues.runner_thread_started(sess, key)
         try:
-            enqueue = sess.make_callable(enqueue_op)       # no plan lookup per run
+            # no plan lookup per run; runner threads take turns (flowcore.turns)
+            enqueue = turns.take_turns(sess.make_callable(enqueue_op))
             should_stop = coord.should_stop if coord is not None else bool
             while not should_stop():
                 try:
@@ -140,6 +141,7 @@ class QueueRunner:
                     self._exceptions_raised.append(e)
                 raise
         finally:
+            turns.end_turns()
             if not decremented:
                 with self._lock:
                     self._runs_per_session[sess] -= 1

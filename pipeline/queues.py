@@ -55,7 +55,7 @@ import weakref
 
 import numpy as np
 
-from flowcore import dtypes as _dtypes, errors, random_seed, registry
+from flowcore import dtypes as _dtypes, errors, random_seed, registry, turns
 from flowcore.graph import name_scope as _name_scope
 from flowcore.ops.core import apply_op, constant_value, convert_to_tensor
 from flowcore.session import Resource
@@ -358,6 +358,7 @@ class _Queue(Resource):
         """Wait once on w.cond; raise if the session closed or the deadline passed.
         Returns the updated warn_at (None once the warning was logged)."""
         sess = ctx.session
+        turns.give_up()
         if sess._closed:
             raise self._session_closed(op, what)
         if w.cancelled:

@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from flowcore import dtypes, errors, registry
+from flowcore import dtypes, errors, registry, turns
 from flowcore.graph import get_default_graph
 from flowcore.ops import core
 from flowcore.ops.core import convert_to_tensor
@@ -88,6 +88,7 @@ def _tf_name(name):
 
 def _py_func_kernel(ctx, op, *inputs):
     func = _FUNCS[op.attrs["token"]]
+    turns.give_up()                 # user code may block or run for long
     args = [x.copy() if isinstance(x, np.ndarray) and not x.flags.writeable else x
             for x in inputs]
     try:

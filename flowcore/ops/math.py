@@ -17,7 +17,7 @@ import builtins
 
 import numpy as np
 
-from flowcore import dtypes, errors, registry
+from flowcore import backend, dtypes, errors, registry
 from flowcore.graph import Tensor, name_scope
 from flowcore.ops import core
 from flowcore.ops.core import (apply_op1, constant, constant_value, convert_same_dtype,
@@ -861,6 +861,7 @@ def _matmul_kernel(ctx, op, a, b):
         a = a.T
     if attrs["transpose_b"]:
         b = b.T
+    backend.before_blas()
     return op.xp.dot(a, b)
 
 
@@ -904,6 +905,7 @@ def _batch_matmul_kernel(ctx, op, a, b):
         a = xp.swapaxes(a, -1, -2)
     if attrs["adj_y"]:
         b = xp.swapaxes(b, -1, -2)
+    backend.before_blas()
     return xp.matmul(a, b)
 
 
