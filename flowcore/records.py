@@ -22,6 +22,7 @@ import warnings
 import zlib
 
 import google_crc32c
+import numpy as np
 
 from flowcore import errors
 
@@ -299,6 +300,39 @@ def open_stream(path, compression="", window_bits=None):
     return io.BufferedReader(raw, 1 << 18)
 
 
+def _equal_run(buf, pos, length, limit, start, offsets, records):
+    """Frame up to `limit` records of `length` bytes from `buf[pos:]` with
+    array operations, appending them to `offsets`/`records`; returns how
+    many.  A record is taken while its 12-byte header equals the header at
+    `pos` (so its length CRC is the one checked there; it is checked here
+    once) and its data CRC matches; the first record that does not stays
+    for the per-record path, which frames or rejects it."""
+    step = length + 16
+    m = min(limit, (len(buf) - pos) // step)
+    if m < 2:
+        return 0
+    c = _crc32c(buf[pos:pos + 8])
+    if (((c >> 15) | (c << 17)) + _MASK_DELTA) & 0xffffffff != _U32.unpack_from(buf, pos + 8)[0] \
+            or length >= _BIG_READ:
+        return 0
+    heads = np.ndarray((m, 12), np.uint8, buf, pos, (step, 1))
+    same = (heads == heads[0]).all(axis=1)
+    m = int(same.argmin()) if not same.all() else m
+    if m < 2:
+        return 0
+    first = pos + 12
+    data = [buf[p:p + length] for p in range(first, first + m * step, step)]
+    c = np.fromiter(map(_crc32c, data), np.uint64, m)
+    masked = (((c >> 15) | (c << 17)) + _MASK_DELTA) & 0xffffffff
+    ok = masked == np.ndarray((m,), "<u4", buf, first + length, (step,))
+    if not ok.all():
+        m = int(ok.argmin())
+        del data[m:]
+    offsets.extend(range(start + pos, start + pos + m * step, step))
+    records.extend(data)
+    return m
+
+
 class RecordFile:
     """Sequential reader of one TFRecord file, tracking the byte offset of
     the next record (in the uncompressed stream) so a reader can report keys
@@ -386,6 +420,7 @@ class RecordFile:
         unpack, unpack_crc, crc = _HEADER.unpack_from, _U32.unpack_from, _crc32c
         delta, big = _MASK_DELTA, _BIG_READ
         offsets, records = [], []
+        last, runs = -1, True
         while len(records) < n:
             if len(buf) - pos < 12:
                 more = f.read(block)
@@ -394,6 +429,14 @@ class RecordFile:
                 buf, start, pos = buf[pos:] + more, start + pos, 0
                 continue
             length, length_crc = unpack(buf, pos)
+            if length == last and runs:
+                # a second record of the same length: frame the rest of the
+                # block at once as long as the headers repeat
+                got = _equal_run(buf, pos, length, n - len(records), start, offsets, records)
+                if got:
+                    pos += got * (length + 16)
+                    continue
+                runs = False        # lengths vary here: no more tries this call
             c = crc(buf[pos:pos + 8])
             if (((c >> 15) | (c << 17)) + delta) & 0xffffffff != length_crc or length >= big:
                 break
@@ -411,6 +454,7 @@ class RecordFile:
             offsets.append(start + pos)
             records.append(data)
             pos = end
+            last = length
         self.offset = start + pos
         f.seek(self.offset)
         if records:

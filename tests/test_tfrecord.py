@@ -238,3 +238,61 @@ def test_read_many_frames_blocks_and_stops_before_bad_records(tmp_path):
     assert rs == recs[:3] and f.offset == offsets[3]
     with pytest.raises(errors.DataLossError, match="offset %d" % offsets[3]):
         f.read()
+
+
+def _equal_length_file(tmp_path, n=300, size=40):
+    path = str(tmp_path / "equal.tfrecord")
+    recs = [bytes([i % 256]) * size for i in range(n)]
+    _write(path, recs)
+    return path, recs, [i * (size + 16) for i in range(n)]
+
+
+def _read_all_many(f, n):
+    got, offsets = [], []
+    while True:
+        offs, rs = f.read_many(n)
+        if not rs:
+            return got, offsets
+        got += rs
+        offsets += offs
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 128, 1000])
+def test_read_many_frames_runs_of_equal_length_records(tmp_path, n):
+    path, recs, offsets = _equal_length_file(tmp_path)
+    f = records.RecordFile(path)
+    got, offs = _read_all_many(f, n)
+    assert got == recs and offs == offsets and f.read() is None
+
+
+@pytest.mark.parametrize("where", ["data", "data_crc", "length_crc", "length"])
+@pytest.mark.parametrize("k", [1, 2, 57, 299])
+def test_read_many_stops_inside_a_run_at_the_bad_record(tmp_path, where, k):
+    """A bad record amid equal-length ones: read_many returns the records
+    before it, leaves the file at it, and read() reports it with its offset."""
+    path, recs, offsets = _equal_length_file(tmp_path)
+    data = bytearray(open(path, "rb").read())
+    at = offsets[k] + {"data": 12 + 5, "data_crc": 12 + 40, "length_crc": 9, "length": 0}[where]
+    data[at] ^= 0x01
+    open(path, "wb").write(bytes(data))
+    f = records.RecordFile(path)
+    got, offs = _read_all_many(f, 128)
+    assert got == recs[:k] and offs == offsets[:k] and f.offset == offsets[k]
+    with pytest.raises(errors.DataLossError, match="offset %d" % offsets[k]):
+        f.read()
+
+
+def test_read_many_run_then_other_lengths_then_truncation(tmp_path):
+    """Equal-length runs interleaved with other lengths, and a file cut
+    inside its last record: every whole record comes back, in order."""
+    recs = [b"x" * 30] * 50 + [b"yy"] + [b"z" * 30] * 20 + [b""] * 9 + [b"w" * 500] * 40
+    path = str(tmp_path / "mixed.tfrecord")
+    _write(path, recs)
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[:-7])
+    f = records.RecordFile(path)
+    got, offs = _read_all_many(f, 64)
+    assert got == recs[:-1]
+    assert offs == [0] + list(np.cumsum([len(r) + 16 for r in recs])[:-2])
+    with pytest.raises(errors.DataLossError, match="truncated record at offset %d" % f.offset):
+        f.read()
