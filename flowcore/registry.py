@@ -13,7 +13,10 @@ An `OpDef` joins everything the engine knows about an op type:
 - `stateful`:    the op has side effects or per-session state, so it is never
                    constant-folded or deduplicated;
 - `ref_inputs`:  input positions that take a variable reference (the variable
-                   itself, to update it) rather than its value.
+                   itself, to update it) rather than its value;
+- `batch`:       optional: how the op runs on a batch of elements at once, for
+                   QueueRunner steps run k elements at a time (see
+                   `flowcore/batching.py` for the three kinds of rule).
 
 Family modules under `flowcore/ops/` call `register` next to the Python
 builder, so an op's definition, shape rule, kernel and gradient sit together.
@@ -21,9 +24,9 @@ builder, so an op's definition, shape rule, kernel and gradient sit together.
 
 
 class OpDef:
-    __slots__ = ("type", "shape", "kernel", "grad", "stateful", "ref_inputs")
+    __slots__ = ("type", "shape", "kernel", "grad", "stateful", "ref_inputs", "batch")
 
-    def __init__(self, type, shape, kernel, grad, stateful, ref_inputs):
+    def __init__(self, type, shape, kernel, grad, stateful, ref_inputs, batch=None):
         self.type = type
         self.shape = shape
         self.kernel = kernel
@@ -31,6 +34,7 @@ class OpDef:
         self.stateful = stateful
         self.ref_inputs = ref_inputs if hasattr(ref_inputs, "__contains__") and \
             not isinstance(ref_inputs, (list, tuple)) else frozenset(ref_inputs)
+        self.batch = batch
 
     def __repr__(self):
         return "<OpDef %s>" % self.type
@@ -40,11 +44,11 @@ _REGISTRY = {}
 _NOT_DIFFERENTIABLE = object()
 
 
-def register(type, *, shape, kernel, grad=None, stateful=False, ref_inputs=()):
+def register(type, *, shape, kernel, grad=None, stateful=False, ref_inputs=(), batch=None):
     """Define op `type`.  Registering the same type twice is an error."""
     if type in _REGISTRY:
         raise KeyError("Op type %r is already registered" % type)
-    d = OpDef(type, shape, kernel, grad, stateful, ref_inputs)
+    d = OpDef(type, shape, kernel, grad, stateful, ref_inputs, batch)
     _REGISTRY[type] = d
     return d
 

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-from flowcore import dtypes, errors, registry
+from flowcore import batching, dtypes, errors, registry
 from flowcore.ops.core import apply_op, apply_op1, convert_to_tensor
 from flowcore.shapes import TensorShape
 
@@ -259,7 +259,8 @@ def _decode_csv_shape(op):
     return [(t, rec.shape) for t in op.attrs["OUT_TYPE"]]
 
 
-registry.register("DecodeCSV", shape=_decode_csv_shape, kernel=_decode_csv_kernel)
+registry.register("DecodeCSV", shape=_decode_csv_shape, kernel=_decode_csv_kernel,
+                  batch=batching.leading_axis())
 registry.NotDifferentiable("DecodeCSV")
 
 
@@ -373,7 +374,8 @@ def _decode_raw_shape(op):
              else s.concatenate([None]))]
 
 
-registry.register("DecodeRaw", shape=_decode_raw_shape, kernel=_decode_raw_kernel)
+registry.register("DecodeRaw", shape=_decode_raw_shape, kernel=_decode_raw_kernel,
+                  batch=batching.leading_axis())
 registry.NotDifferentiable("DecodeRaw")
 
 
@@ -407,7 +409,8 @@ def _string_to_number_kernel(ctx, op, strings):
 
 
 registry.register("StringToNumber", kernel=_string_to_number_kernel,
-                  shape=lambda op: [(op.attrs["out_type"], op.inputs[0].shape)])
+                  shape=lambda op: [(op.attrs["out_type"], op.inputs[0].shape)],
+                  batch=batching.leading_axis())
 registry.NotDifferentiable("StringToNumber")
 
 

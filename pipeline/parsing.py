@@ -22,7 +22,7 @@ import operator
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowcore import dtypes, errors, registry
+from flowcore import batching, dtypes, errors, registry
 from flowcore.graph import name_scope
 from flowcore.ops.core import apply_op, convert_to_tensor
 from flowcore.shapes import TensorShape, as_shape
@@ -455,7 +455,14 @@ def _parse_example_shape(op):
     return _output_specs(op.attrs["specs"], batch)
 
 
-registry.register("ParseExample", shape=_parse_example_shape, kernel=_parse_example_kernel)
+# parse_single_example's op on rows of records: parse_example on the vector.
+# Only for fixed-length features (a sparse or padded feature's value depends on
+# its batch) and a record's name not given per record.
+registry.register("ParseExample", shape=_parse_example_shape, kernel=_parse_example_kernel,
+                  batch=batching.Rule(
+                      lambda ctx, op, b, m, *args: _parse_example_kernel(ctx, op, *args),
+                      lambda op, b: batching.first_only(op, b) and op.attrs.get("all_fixed")
+                      and op.inputs[0].shape.ndims == 0))
 registry.NotDifferentiable("ParseExample")
 
 

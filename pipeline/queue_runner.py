@@ -18,7 +18,7 @@ import logging
 import threading
 import weakref
 
-from flowcore import errors, meta_graph, turns
+from flowcore import batching, errors, meta_graph, turns
 from flowcore.graph import GraphKeys, Operation, add_to_collection, get_default_graph
 from flowcore.session import Session, get_default_session
 from pipeline import queues as _queues
@@ -112,8 +112,10 @@ class QueueRunner:
         decremented = False
         _queues.runner_thread_started(sess, key)
         try:
-            # no plan lookup per run; runner threads take turns (flowcore.turns)
-            enqueue = turns.take_turns(sess.make_callable(enqueue_op))
+            # k elements per run where the step allows (flowcore.batching), no
+            # plan lookup per run, runner threads taking turns (flowcore.turns)
+            enqueue = turns.take_turns(batching.batched_step(sess, enqueue_op) or
+                                       sess.make_callable(enqueue_op))
             should_stop = coord.should_stop if coord is not None else bool
             while not should_stop():
                 try:

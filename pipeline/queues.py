@@ -55,7 +55,7 @@ import weakref
 
 import numpy as np
 
-from flowcore import dtypes as _dtypes, errors, random_seed, registry, turns
+from flowcore import batching, dtypes as _dtypes, errors, random_seed, registry, turns
 from flowcore.graph import name_scope as _name_scope
 from flowcore.ops.core import apply_op, constant_value, convert_to_tensor
 from flowcore.session import Resource
@@ -590,6 +590,23 @@ class _Queue(Resource):
             return w.result
         finally:
             raw.release()
+
+    def dequeue_some(self, ctx, op, k):
+        """(elements batched along a new first axis, m): waits like `dequeue`
+        for one element, then takes up to `k` at once of those available
+        without waiting (a batched runner step's source, flowcore.batching)."""
+        if self.fixed:
+            with self.lock:
+                if not self.deq_line:
+                    m = min(k, self._available())
+                    if m >= 1:
+                        self.size -= m
+                        pieces = self._take(m)
+                        if self.enq_line:
+                            self._serve_enqueuers()
+                        return self._assemble(pieces, m), m
+        one = self.dequeue(ctx, op)
+        return tuple(np.asarray(v, dtype=dt)[None] for v, dt in zip(one, self.dtypes)), 1
 
     def dequeue_many(self, ctx, op, k, small):
         """k elements (fewer after close when `small`) batched along a new
@@ -1212,10 +1229,26 @@ def _select_shape(op):
     return [(_dtypes.resource, _SCALAR)]
 
 
-registry.register("QueueEnqueueV2", shape=_enqueue_shape, kernel=_enqueue_kernel, stateful=True)
+def _enqueue_rows(ctx, op, batched, m, q, *vals):
+    """A batched step's enqueue: m rows checked as one enqueue_many, a
+    component given once (not per row) repeated; returns the commit."""
+    vals = [v if b else np.broadcast_to(v, (m,) + np.shape(v))
+            for v, b in zip(vals, batched[1:])]
+    rows, n = q.check_many(op, vals)
+    return lambda: q.enqueue_many(ctx, op, rows, n)
+
+
+def _dequeue_rows(ctx, op, k, q):
+    rows, m = q.dequeue_some(ctx, op, k)
+    return list(rows), m
+
+
+registry.register("QueueEnqueueV2", shape=_enqueue_shape, kernel=_enqueue_kernel, stateful=True,
+                  batch=batching.Sink(_enqueue_rows))
 registry.register("QueueEnqueueManyV2", shape=_enqueue_shape, kernel=_enqueue_many_kernel,
                   stateful=True)
-registry.register("QueueDequeueV2", shape=_dequeue_shape, kernel=_dequeue_kernel, stateful=True)
+registry.register("QueueDequeueV2", shape=_dequeue_shape, kernel=_dequeue_kernel, stateful=True,
+                  batch=batching.Source(_dequeue_rows))
 registry.register("QueueDequeueManyV2", shape=_dequeue_many_shape, kernel=_dequeue_many_kernel,
                   stateful=True)
 registry.register("QueueDequeueUpToV2", shape=_dequeue_many_shape, kernel=_dequeue_many_kernel,

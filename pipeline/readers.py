@@ -27,7 +27,7 @@ import os
 import numpy as np
 from google.protobuf.message import DecodeError
 
-from flowcore import dtypes, errors, registry
+from flowcore import batching, dtypes, errors, registry
 from flowcore.graph import Tensor
 from flowcore.ops.core import apply_op, convert_to_tensor
 from flowcore.session import Resource
@@ -490,8 +490,15 @@ def _int64_shape(op):
     return [(dtypes.int64, _SCALAR)]
 
 
+def _read_rows(ctx, op, k, reader, queue):
+    """A batched step's read: up to k records of the current file at once."""
+    keys, values = reader.read_up_to(ctx, op, queue, k)
+    return [keys, values], len(keys)
+
+
 registry.register("ReaderReadV2", stateful=True, shape=_read_shape,
-                  kernel=lambda ctx, op, reader, queue: reader.read(ctx, op, queue))
+                  kernel=lambda ctx, op, reader, queue: reader.read(ctx, op, queue),
+                  batch=batching.Source(_read_rows))
 registry.register("ReaderReadUpToV2", stateful=True, shape=_read_up_to_shape,
                   kernel=_read_up_to_kernel)
 registry.register("ReaderNumRecordsProducedV2", stateful=True, shape=_int64_shape,

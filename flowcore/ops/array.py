@@ -24,7 +24,7 @@ import builtins
 
 import numpy as np
 
-from flowcore import dtypes, errors, registry
+from flowcore import batching, dtypes, errors, registry
 from flowcore.graph import Tensor, name_scope
 from flowcore.ops import core
 from flowcore.ops.core import apply_op1, convert_to_tensor
@@ -513,7 +513,21 @@ def _reshape_grad(op, grad):
     return [reshape(densify(grad), shape(op.inputs[0])), None]
 
 
-registry.register("Reshape", shape=_reshape_shape, kernel=_reshape_kernel, grad=_reshape_grad)
+def _reshape_batch(ctx, op, batched, m, x, s):
+    """Each row reshaped to `s`: refused (so each element is reshaped on its
+    own, with the kernel's error) unless `s` fits one row's size."""
+    s = _cached(op, "_shape", s, _int_tuple)
+    size = int(np.size(x)) // m
+    known = int(np.prod([d for d in s if d != -1], dtype=np.int64))
+    negs = s.count(-1)
+    if negs > 1 or builtins.any(d < -1 for d in s) or \
+            (known != size if not negs else (known == 0 or size % known)):
+        raise ValueError("a row does not fit the shape")
+    return op.xp.reshape(x, (m,) + s)
+
+
+registry.register("Reshape", shape=_reshape_shape, kernel=_reshape_kernel, grad=_reshape_grad,
+                  batch=batching.Rule(_reshape_batch, batching.first_only))
 _fold_rule("Reshape")
 
 
@@ -583,8 +597,17 @@ def _transpose_grad(op, grad):
     return [transpose(grad, invert_permutation(op.inputs[1])), None]
 
 
+def _transpose_batch(ctx, op, batched, m, x, perm):
+    perm = [int(p) for p in np.asarray(perm).reshape(-1)]
+    r = np.ndim(x) - 1
+    if sorted(p % r if r else p for p in perm) != list(builtins.range(r)):
+        raise ValueError("not a permutation of a row's axes")
+    return op.xp.transpose(x, [0] + [p % r + 1 for p in perm])
+
+
 registry.register("Transpose", shape=_transpose_shape, kernel=_transpose_kernel,
-                  grad=_transpose_grad)
+                  grad=_transpose_grad,
+                  batch=batching.Rule(_transpose_batch, batching.first_only))
 _fold_rule("Transpose")
 
 

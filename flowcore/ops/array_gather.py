@@ -10,7 +10,7 @@ import builtins
 
 import numpy as np
 
-from flowcore import dtypes, errors, registry
+from flowcore import batching, dtypes, errors, registry
 from flowcore.graph import Tensor, name_scope
 from flowcore.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowcore.ops import array as _array
@@ -176,7 +176,16 @@ def _gather_grad(op, grad):
     return [_array.transpose(summed, inv), None, None]
 
 
-registry.register("GatherV2", shape=_gather_shape, kernel=_gather_kernel, grad=_gather_grad)
+def _gather_batch(ctx, op, batched, m, params, indices, axis):
+    """Rows of indices gathered at once; the row axis moved to the front."""
+    out = _gather_kernel(ctx, op, params, indices, axis)
+    axis = int(axis) % max(np.ndim(params), 1)
+    return op.xp.moveaxis(out, axis, 0) if axis else out
+
+
+registry.register("GatherV2", shape=_gather_shape, kernel=_gather_kernel, grad=_gather_grad,
+                  batch=batching.Rule(_gather_batch, lambda op, b: b == (False, True, False)
+                                      and not op.attrs.get("batch_dims")))
 _array._fold_rule("GatherV2")
 
 
@@ -336,7 +345,10 @@ def _one_hot_kernel(ctx, op, indices, depth, on, off):
     return out
 
 
-registry.register("OneHot", shape=_one_hot_shape, kernel=_one_hot_kernel)
+registry.register("OneHot", shape=_one_hot_shape, kernel=_one_hot_kernel,
+                  batch=batching.Rule(lambda ctx, op, b, m, *args: _one_hot_kernel(ctx, op, *args),
+                                      lambda op, b: batching.first_only(op, b)
+                                      and op.attrs["axis"] == -1))
 registry.NotDifferentiable("OneHot")
 _array._fold_rule("OneHot")
 

@@ -17,7 +17,7 @@ import builtins
 
 import numpy as np
 
-from flowcore import backend, dtypes, errors, registry
+from flowcore import backend, batching, dtypes, errors, registry
 from flowcore.graph import Tensor, name_scope
 from flowcore.ops import core
 from flowcore.ops.core import (apply_op1, constant, constant_value, convert_same_dtype,
@@ -195,7 +195,7 @@ def _register_binary(op_type, kernel, grad, allowed, out_dtype=None):
         _check_dtype(op_type, x, allowed)
         return [(out_dtype or x.dtype, broadcast_shape(x.shape, y.shape))]
     registry.register(op_type, shape=shape, kernel=kernel,
-                      grad=None if grad is _NO_GRAD else grad)
+                      grad=None if grad is _NO_GRAD else grad, batch=batching.broadcasting)
     if grad is _NO_GRAD:
         registry.NotDifferentiable(op_type)
 
@@ -217,7 +217,7 @@ def _register_unary(op_type, kernel, grad, allowed, out_dtype=None):
         _check_dtype(op_type, x, allowed)
         return [(out_dtype or x.dtype, x.shape)]
     registry.register(op_type, shape=shape, kernel=kernel,
-                      grad=None if grad is _NO_GRAD else grad)
+                      grad=None if grad is _NO_GRAD else grad, batch=batching.leading_axis())
     if grad is _NO_GRAD:
         registry.NotDifferentiable(op_type)
 
@@ -981,7 +981,8 @@ def _cast_grad(op, grad):
 
 
 registry.register("Cast", kernel=_cast_kernel, grad=_cast_grad,
-                  shape=lambda op: [(op.attrs["DstT"], op.inputs[0].shape)])
+                  shape=lambda op: [(op.attrs["DstT"], op.inputs[0].shape)],
+                  batch=batching.leading_axis())
 
 
 def cast(x, dtype, name=None):

@@ -1,0 +1,227 @@
+"""Batched steps: a QueueRunner's per-element step run for k elements at once.
+
+TF1's per-record pipeline (read one record, decode it, enqueue it) pays the
+session's per-run cost and numpy's per-call cost once per record, and under
+the GIL that caps a threaded pipeline at one core of such calls.  A step of
+that shape can run for up to k elements in one go, the way JAX's `vmap` runs
+a function over a batch: its one *source* (a dequeue, a reader's read) takes
+the elements that are available, up to k; every op between the source and
+the enqueue runs its *batch rule*, which computes all rows as its kernel
+computes one element; and the enqueue (the *sink*) adds the rows in order.
+
+`batched_step(session, enqueue_op)` returns such a step, or None unless the
+step is exactly: one source; ops with batch rules on every path from it to
+one `QueueEnqueueV2`; and off those paths only stateless ops, variable reads
+and resource handles (which give the same value to every element).  Rules
+are registered with their op (`registry.register(..., batch=...)`):
+
+- `Rule(fn, applies)`: `fn(ctx, op, batched, m, *inputs)` returns what the
+  kernel returns, for `m` rows; `batched[i]` says whether input i has the
+  leading row axis.  `applies(op, batched)`, checked once per plan, says
+  whether the rule handles that combination.
+- `Source(fn)`: `fn(ctx, op, k, *inputs)` -> (list of outputs, m): waits
+  like the kernel for the first element, then takes what is available, up
+  to k, without waiting.
+- `Sink(fn)`: `fn(ctx, op, batched, m, *inputs)` checks the rows and
+  returns a function that commits them (the enqueue).
+
+What stays the same: the elements, their order within a thread, every
+value.  If a rule or the sink's check fails, the step runs the elements it
+took one by one through the ordinary kernels, so the elements before a bad
+one are enqueued and the error is the one the per-element step raises.
+What changes: a thread takes up to k elements from its source at a time
+(fewer when fewer are available; k is `BATCH_STEP`, and
+`FLOWCORE_BATCH_STEP=1` switches batching off).
+"""
+import os
+
+import numpy as np
+
+from flowcore import errors
+
+BATCH_STEP = int(os.environ.get("FLOWCORE_BATCH_STEP", "32") or 1)
+
+
+class Rule:
+    __slots__ = ("fn", "applies")
+
+    def __init__(self, fn, applies=None):
+        self.fn = fn
+        self.applies = applies or (lambda op, batched: True)
+
+
+class Source:
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+class Sink:
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+# -- common rules ---------------------------------------------------------------------
+
+def first_only(op, batched):
+    return batched[0] and not any(batched[1:])
+
+
+def leading_axis(kernel=None):
+    """The rule of an op whose kernel maps a leading axis of its first input
+    straight through (element-wise ops, decoders, parsers): the kernel itself,
+    applied when only the first input is batched."""
+    def fn(ctx, op, batched, m, *args):
+        return (kernel or op._def.kernel)(ctx, op, *args)
+    return Rule(fn, first_only)
+
+
+def _known_ranks(op, batched):
+    return all(t.shape.ndims is not None for t in op.inputs)
+
+
+def _broadcasting(ctx, op, batched, m, *args):
+    """A broadcasting element-wise op: an unbatched input of higher rank than
+    the batched ones' elements gets the row axis of size 1 it lacks."""
+    ranks = [t.shape.ndims for t in op.inputs]
+    top = max(ranks)
+    xp = op.xp
+    args = list(args)
+    for i, (a, b, r) in enumerate(zip(args, batched, ranks)):
+        if b and r < top:
+            args[i] = xp.reshape(a, (m,) + (1,) * (top - r) + tuple(np.shape(a)[1:]))
+        elif not b:
+            args[i] = xp.reshape(a, (1,) * (top + 1 - r) + tuple(np.shape(a)))
+    return op._def.kernel(ctx, op, *args)
+
+
+broadcasting = Rule(_broadcasting, _known_ranks)
+
+
+# -- the batched step -------------------------------------------------------------------
+
+class _Fallback(Exception):
+    """A rule failed: run the taken elements one by one."""
+
+
+def batched_step(session, enqueue_op, k=None):
+    """A function running `enqueue_op`'s step for up to `k` elements per call
+    (see the module docstring), or None when the step is not of that shape."""
+    from flowcore import session as _s
+    k = BATCH_STEP if k is None else k
+    if k <= 1 or enqueue_op.type != "QueueEnqueueV2":
+        return None
+    plan = session._plan(enqueue_op, None)
+    prog = _program(plan.steps, enqueue_op, _s)
+    if prog is None:
+        return None
+    template = plan.template
+    singles = [_s._step_fn(*st) for st in plan.steps]      # the per-element steps
+
+    def run_elements(src_index, src_slots, outs, m):
+        """The fallback: each taken element through the ordinary steps."""
+        ctx = session._ctx
+        for j in range(m):
+            vals = template[:]
+            step = None
+            try:
+                for i, fn in enumerate(singles):
+                    if i == src_index:
+                        for s, v in zip(src_slots, outs):
+                            vals[s] = v[j, ...]
+                        continue
+                    step = fn
+                    fn(vals, ctx)
+            except errors.OpError as e:
+                if e._op is None and step is not None:
+                    e._op = step.op
+                raise
+            except Exception as e:
+                raise errors.wrap_kernel_error(e, step.op) from e
+
+    def run():
+        ctx = session._ctx
+        vals = template[:]
+        m = 0
+        op = None
+        try:
+            for kind, st, fn, batched in prog:
+                op, ins = st[1], st[2]
+                if kind == 0:
+                    fn(vals, ctx)
+                    continue
+                args = [vals[i] for i in ins]
+                if kind == 1:
+                    outs, m = fn(ctx, op, k, *args)
+                    src = (st, outs)
+                    for s, v in zip(_out_slots(st), outs):
+                        vals[s] = v
+                    continue
+                try:
+                    r = fn(ctx, op, batched, m, *args)
+                except Exception:
+                    st0, outs = src
+                    return run_elements(plan.steps.index(st0), _out_slots(st0), outs, m)
+                if kind == 3:
+                    r()                 # the sink's commit: the enqueue
+                    continue
+                slots = _out_slots(st)
+                if len(slots) == 1:
+                    vals[slots[0]] = r
+                else:
+                    for s, v in zip(slots, r):
+                        vals[s] = v
+        except errors.OpError as e:
+            if e._op is None and op is not None:
+                e._op = op
+            raise
+        except Exception as e:
+            if op is None:
+                raise
+            raise errors.wrap_kernel_error(e, op) from e
+
+    return run
+
+
+def _out_slots(st):
+    _, _, _, out, outs = st
+    return outs if out == -1 else (out,)
+
+
+def _program(steps, enqueue_op, _s):
+    """[(kind, step, fn, batched flags)]: kind 0 runs the ordinary step, 1 the
+    source, 2 a batch rule, 3 the sink; None if the step cannot be batched."""
+    if not steps or steps[-1][1] is not enqueue_op:
+        return None
+    rowed = set()          # slots holding batched values
+    prog = []
+    have_source = False
+    for st in steps:
+        kernel, op, ins, out, outs = st
+        rule = op._def.batch
+        batched = tuple(i in rowed for i in ins)
+        if op is enqueue_op:
+            if not isinstance(rule, Sink) or not have_source or not any(batched):
+                return None
+            prog.append((3, st, rule.fn, batched))
+        elif any(batched):
+            if not isinstance(rule, Rule) or op._def.stateful or not rule.applies(op, batched):
+                return None
+            rowed.update(_out_slots(st))
+            prog.append((2, st, rule.fn, batched))
+        elif isinstance(rule, Source):
+            if have_source:
+                return None
+            have_source = True
+            rowed.update(_out_slots(st))
+            prog.append((1, st, rule.fn, batched))
+        else:
+            # off the batched paths: once per step must equal once per element
+            if op._def.stateful and kernel is not _s._read_ref and \
+                    not _s._session_constant(op, op._def):
+                return None
+            prog.append((0, st, _s._step_fn(*st), batched))
+    return prog if have_source else None
