@@ -40,6 +40,7 @@ import numpy as np
 from flowcore import errors
 
 BATCH_STEP = int(os.environ.get("FLOWCORE_BATCH_STEP", "32") or 1)
+fallbacks = 0       # batched steps that ran their elements one by one (for tests, profiles)
 
 
 class Rule:
@@ -123,6 +124,8 @@ def batched_step(session, enqueue_op, k=None):
 
     def run_elements(src_index, src_slots, outs, m):
         """The fallback: each taken element through the ordinary steps."""
+        global fallbacks
+        fallbacks += 1
         ctx = session._ctx
         for j in range(m):
             vals = template[:]

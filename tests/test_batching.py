@@ -48,6 +48,16 @@ def _csv_step(files):
     return [key, a * 2, b, c]
 
 
+def _fixed_step(files):
+    """cifar10_input's decoding: a label byte, then a depth-major image."""
+    fq = tf.train.string_input_producer(files, num_epochs=1, shuffle=False)
+    key, value = tf.FixedLengthRecordReader(record_bytes=13).read(fq)
+    raw = tf.decode_raw(value, tf.uint8)
+    label = tf.cast(tf.reshape(tf.strided_slice(raw, [0], [1]), []), tf.int32)
+    image = tf.transpose(tf.reshape(tf.strided_slice(raw, [1], [13]), [3, 2, 2]), [1, 2, 0])
+    return [key, label, tf.cast(image, tf.float32) / 255.0, tf.reshape(raw[::-4], [4]), raw[5]]
+
+
 def _slice_step(_files):
     data = np.arange(60, dtype=np.float32).reshape(20, 3)
     x, i = tf.train.slice_input_producer([tf.constant(data), tf.range(20)], num_epochs=2,
@@ -60,6 +70,7 @@ def _collect(build, files, batch_step, threads=1):
     order, and the error that stopped it (None at the end of input)."""
     old = batching.BATCH_STEP
     batching.BATCH_STEP = batch_step
+    batching.fallbacks = 0
     try:
         g = tf.Graph()
         with g.as_default():
@@ -101,9 +112,14 @@ def _same(a, b):
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("build", [_tfrecord_step, _csv_step, _slice_step])
+@pytest.mark.parametrize("build", [_tfrecord_step, _csv_step, _fixed_step, _slice_step])
 def test_batched_runner_delivers_what_the_per_element_runner_does(tmp_path, build):
-    if build is _tfrecord_step:
+    if build is _fixed_step:
+        files = [str(tmp_path / "a.bin"), str(tmp_path / "b.bin")]
+        rng = np.random.default_rng(3)
+        for f, n in zip(files, (50, 7)):
+            open(f, "wb").write(rng.integers(0, 256, 13 * n, dtype=np.uint8).tobytes())
+    elif build is _tfrecord_step:
         files = [_examples(tmp_path / "a.tfrecord", 75), _examples(tmp_path / "b.tfrecord", 3)]
     else:
         files = [_csv(tmp_path / "a.csv", ["%d,%g,s%d" % (i, i / 4, i) for i in range(70)]),
@@ -111,12 +127,18 @@ def test_batched_runner_delivers_what_the_per_element_runner_does(tmp_path, buil
     one, err1, b1 = _collect(build, files, 1)
     many, err2, b2 = _collect(build, files, 32)
     assert not b1 and b2, "the step should batch with k > 1 only"
+    assert batching.fallbacks == 0, "a batch rule failed on good input"
     assert err1 is None and err2 is None
     _same(one, many)
     if build is _slice_step:
         assert one[1].tolist() == list(range(20)) * 2
         np.testing.assert_array_equal(one[2][:, 2], one[0][:, 2] * 100)
         assert one[3].shape == (40, 3, 1)
+    elif build is _fixed_step:
+        raw = np.frombuffer(open(files[0], "rb").read(13), np.uint8)
+        assert len(one[0]) == 57 and one[1][0] == raw[0] and one[4][0] == raw[5]
+        np.testing.assert_allclose(one[2][0], raw[1:].reshape(3, 2, 2).transpose(1, 2, 0) / 255.0,
+                                   rtol=1e-6)
     elif build is _tfrecord_step:
         assert len(one[0]) == 78 and one[0][0] == (files[0] + ":0").encode()
         assert one[4].tolist() == [7] * 78                 # a constant, per element
@@ -132,7 +154,7 @@ def test_a_bad_record_stops_after_the_same_elements_with_the_same_error(tmp_path
     files = [_csv(tmp_path / "a.csv", lines)]
     one, err1, _ = _collect(_csv_step, files, 1)
     many, err2, batched = _collect(_csv_step, files, 32)
-    assert batched
+    assert batched and batching.fallbacks == 1
     assert isinstance(err1, tf.errors.InvalidArgumentError)
     assert type(err2) is type(err1) and str(err2) == str(err1)
     assert err2.op is not None and err2.op.type == "DecodeCSV"
@@ -161,7 +183,7 @@ def test_broadcasting_rows_against_a_larger_operand():
                                                           tf.cast(x, tf.int32) - 1, axis=1)]
     one, _, _ = _collect(build, None, 1)
     many, _, batched = _collect(build, None, 32)
-    assert batched
+    assert batched and batching.fallbacks == 0
     _same(one, many)
     assert many[0].tolist() == [[[1, 10]], [[2, 20]], [[3, 30]]]
     assert many[1].tolist() == [[5, 8], [6, 9], [7, 0]]

@@ -602,7 +602,11 @@ def _transpose_batch(ctx, op, batched, m, x, perm):
     r = np.ndim(x) - 1
     if sorted(p % r if r else p for p in perm) != list(builtins.range(r)):
         raise ValueError("not a permutation of a row's axes")
-    return op.xp.transpose(x, [0] + [p % r + 1 for p in perm])
+    perm = [0] + [p % r + 1 for p in perm]
+    y = op.xp.transpose(x, perm)
+    if 1 < y.shape[-1] <= 8 and perm[-1] != y.ndim - 1 and type(y) is np.ndarray:
+        return _short_last_axis_copy(y)
+    return y
 
 
 registry.register("Transpose", shape=_transpose_shape, kernel=_transpose_kernel,

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from flowcore import dtypes, errors, registry
+from flowcore import batching, dtypes, errors, registry
 from flowcore.graph import Tensor, name_scope
 from flowcore.ops import array as _array
 from flowcore.ops import core
@@ -206,8 +206,17 @@ def _strided_slice_grad_op(shape, b, e, s, dy, attrs):
     return apply_op1("StridedSliceGrad", [shape, b, e, s, dy], attrs, "StridedSliceGrad")
 
 
+def _strided_slice_batch(ctx, op, batched, m, x, begin, end, strides):
+    """Each row sliced as the kernel slices one element: the same index
+    behind a full slice of the row axis (a bad index fails, and the rows
+    are then sliced one by one with the kernel's error)."""
+    idx = _index_for(op, begin, end, strides)
+    return x[(builtins.slice(None),) + (idx if type(idx) is tuple else (idx,))]
+
+
 registry.register("StridedSlice", shape=_strided_slice_shape, kernel=_strided_slice_kernel,
-                  grad=_strided_slice_grad)
+                  grad=_strided_slice_grad,
+                  batch=batching.Rule(_strided_slice_batch, batching.first_only))
 
 
 def _strided_slice_const(op, i):
