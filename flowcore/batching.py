@@ -104,29 +104,66 @@ broadcasting = Rule(_broadcasting, _known_ranks)
 
 # -- the batched step -------------------------------------------------------------------
 
-class _Fallback(Exception):
-    """A rule failed: run the taken elements one by one."""
-
-
 def batched_step(session, enqueue_op, k=None):
     """A function running `enqueue_op`'s step for up to `k` elements per call
     (see the module docstring), or None when the step is not of that shape."""
-    from flowcore import session as _s
-    k = BATCH_STEP if k is None else k
-    if k <= 1 or enqueue_op.type != "QueueEnqueueV2":
+    if enqueue_op.type != "QueueEnqueueV2":
         return None
-    plan = session._plan(enqueue_op, None)
-    prog = _program(plan.steps, enqueue_op, _s)
-    if prog is None:
-        return None
-    template = plan.template
-    singles = [_s._step_fn(*st) for st in plan.steps]      # the per-element steps
+    b = _Batched.build(session, enqueue_op, k)
+    return b.run_step if b is not None else None
 
-    def run_elements(src_index, src_slots, outs, m):
-        """The fallback: each taken element through the ordinary steps."""
+
+def batched_fetch(session, tensors, k=None):
+    """A function returning `(values, m)`: the values of `tensors` for up to
+    `k` elements, each with a leading axis of m rows, as m per-element
+    `session.run(tensors)` would return them one after another (a process
+    worker's loop).  At the end of input it raises what such a run raises;
+    when element j fails, the call returns the j rows before it and the next
+    call raises the error.  None when the step cannot be batched."""
+    b = _Batched.build(session, list(tensors), k)
+    return b.run_fetch if b is not None else None
+
+
+class _Batched:
+    """A compiled batched step: the session's plan for the fetch (an enqueue
+    op, or tensors), split into ordinary steps, the source, rules, sink."""
+
+    @classmethod
+    def build(cls, session, fetch, k):
+        from flowcore import session as _s
+        k = BATCH_STEP if k is None else k
+        if k <= 1:
+            return None
+        plan = session._plan(fetch, None)
+        sink = fetch if not isinstance(fetch, list) else None
+        prog = _program(plan.steps, sink, _s)
+        if prog is None:
+            return None
+        self = cls()
+        self.session, self.plan, self.prog, self.k = session, plan, prog, k
+        self.singles = [_s._step_fn(*st) for st in plan.steps]     # the per-element steps
+        self.host = _s._host_value
+        self.pending = None
+        self.fetching = sink is None
+        if sink is None:
+            rowed = set()
+            for kind, st, _, _ in prog:
+                if kind in (1, 2):
+                    rowed.update(_out_slots(st))
+            self.fetch_rows = [s in rowed for s in plan.fetch_slots]
+        return self
+
+    def _elements(self, src, m, keep):
+        """The fallback: each taken element through the ordinary steps; with
+        `keep`, the fetched values of each (until one fails: its error is
+        raised at once if it is the first, else kept for the next call)."""
         global fallbacks
         fallbacks += 1
-        ctx = session._ctx
+        st0, outs = src
+        src_index, src_slots = self.plan.steps.index(st0), _out_slots(st0)
+        ctx = self.session._ctx
+        template, singles, plan = self.plan.template, self.singles, self.plan
+        got = []
         for j in range(m):
             vals = template[:]
             step = None
@@ -138,20 +175,31 @@ def batched_step(session, enqueue_op, k=None):
                         continue
                     step = fn
                     fn(vals, ctx)
-            except errors.OpError as e:
-                if e._op is None and step is not None:
-                    e._op = step.op
-                raise
             except Exception as e:
-                raise errors.wrap_kernel_error(e, step.op) from e
+                if isinstance(e, errors.OpError):
+                    if e._op is None and step is not None:
+                        e._op = step.op
+                    err = e
+                else:
+                    err = errors.wrap_kernel_error(e, step.op)
+                    err.__cause__ = e
+                if not keep or not got:
+                    raise err
+                self.pending = err
+                break
+            if keep:
+                got.append([_array(self.host(vals[s])) for s in plan.fetch_slots])
+        return got
 
-    def run():
-        ctx = session._ctx
-        vals = template[:]
+    def _run(self):
+        """Run the program once: (vals, m) or, after a fallback, (None, rows)."""
+        ctx = self.session._ctx
+        vals = self.plan.template[:]
         m = 0
-        op = None
+        op = src = None
+        k = self.k
         try:
-            for kind, st, fn, batched in prog:
+            for kind, st, fn, batched in self.prog:
                 op, ins = st[1], st[2]
                 if kind == 0:
                     fn(vals, ctx)
@@ -166,8 +214,7 @@ def batched_step(session, enqueue_op, k=None):
                 try:
                     r = fn(ctx, op, batched, m, *args)
                 except Exception:
-                    st0, outs = src
-                    return run_elements(plan.steps.index(st0), _out_slots(st0), outs, m)
+                    return None, self._elements(src, m, self.fetching)
                 if kind == 3:
                     r()                 # the sink's commit: the enqueue
                     continue
@@ -185,8 +232,33 @@ def batched_step(session, enqueue_op, k=None):
             if op is None:
                 raise
             raise errors.wrap_kernel_error(e, op) from e
+        return vals, m
 
-    return run
+    def run_step(self):
+        self._run()
+
+    def run_fetch(self):
+        if self.pending is not None:
+            err, self.pending = self.pending, None
+            raise err
+        vals, m = self._run()
+        if vals is None:            # elements run one by one: stack their rows
+            rows = m
+            return [np.stack([r[i] for r in rows]) for i in range(len(self.fetch_rows))], \
+                len(rows)
+        host = self.host
+        out = []
+        for s, rowed in zip(self.plan.fetch_slots, self.fetch_rows):
+            v = vals[s]
+            if rowed:
+                out.append(np.asarray(host(v)))
+            else:                   # the same for every element
+                out.append(np.repeat(_array(host(v))[None], m, axis=0))
+        return out, m
+
+
+def _array(v):
+    return np.asarray(v, dtype=object) if isinstance(v, (bytes, str)) else np.asarray(v)
 
 
 def _out_slots(st):
@@ -196,8 +268,9 @@ def _out_slots(st):
 
 def _program(steps, enqueue_op, _s):
     """[(kind, step, fn, batched flags)]: kind 0 runs the ordinary step, 1 the
-    source, 2 a batch rule, 3 the sink; None if the step cannot be batched."""
-    if not steps or steps[-1][1] is not enqueue_op:
+    source, 2 a batch rule, 3 the sink (`enqueue_op`; None: the step ends in
+    fetches); None if the step cannot be batched."""
+    if not steps or enqueue_op is not None and steps[-1][1] is not enqueue_op:
         return None
     rowed = set()          # slots holding batched values
     prog = []
@@ -206,7 +279,7 @@ def _program(steps, enqueue_op, _s):
         kernel, op, ins, out, outs = st
         rule = op._def.batch
         batched = tuple(i in rowed for i in ins)
-        if op is enqueue_op:
+        if enqueue_op is not None and op is enqueue_op:
             if not isinstance(rule, Sink) or not have_source or not any(batched):
                 return None
             prog.append((3, st, rule.fn, batched))

@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 
-from flowcore import dtypes, errors
+from flowcore import batching, dtypes, errors
 from flowcore.ops.core import placeholder
 
 _END = b"end"
@@ -95,21 +95,29 @@ def _worker_main(session_factory, runner, filenames, results):
                 pass                        # the session is closing
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
+        # rows of up to `chunk` examples at a time where the step allows
+        # (flowcore.batching), else one example per run
+        rows = None if runner._enqueue_many else batching.batched_fetch(
+            sess, runner._tensors, runner._chunk)
+        join = runner._join if rows is None else (lambda bs: [np.concatenate(b) for b in bs])
         buffers = [[] for _ in runner._tensors]
         count = 0
         while True:
             try:
-                values = sess.run(runner._tensors)
+                if rows is None:
+                    values, m = sess.run(runner._tensors), 1
+                else:
+                    values, m = rows()
             except errors.OutOfRangeError:
                 break
             for b, v in zip(buffers, values):
                 b.append(np.asarray(v))
-            count += 1
-            if count == runner._chunk:
-                _send_arrays(results, runner._join(buffers))
+            count += m
+            if count >= runner._chunk:
+                _send_arrays(results, join(buffers))
                 buffers, count = [[] for _ in runner._tensors], 0
         if count:
-            _send_arrays(results, runner._join(buffers))
+            _send_arrays(results, join(buffers))
         results.send_bytes(_END)
     except BaseException as e:              # report, then let the process end
         try:

@@ -269,3 +269,61 @@ def test_closing_the_session_unblocks_a_batched_runner():
         with pytest.raises(tf.errors.CancelledError, match="Session closed"):
             coord.join(threads, stop_grace_period_secs=10)
         assert not any(t.is_alive() for t in threads)
+
+
+def _fetch_all(files, k, lines_build=_csv_step):
+    """Every row batched_fetch (k > 1) or sess.run (k == 1) returns, and the
+    error that ended it."""
+    g = tf.Graph()
+    with g.as_default():
+        tensors = lines_build(files) + [tf.constant(3.5)]
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            coord = tf.train.Coordinator()
+            threads = tf.train.start_queue_runners(sess, coord)
+            fetch = batching.batched_fetch(sess, tensors, k) if k > 1 else None
+            assert (fetch is not None) == (k > 1)
+            rows, error, calls = [[] for _ in tensors], None, 0
+            while True:
+                try:
+                    if fetch is None:
+                        values, m = [np.asarray(v, dtype=object if isinstance(v, bytes)
+                                                else None)[None]
+                                     for v in sess.run(tensors)], 1
+                    else:
+                        values, m = fetch()
+                except tf.errors.OpError as e:
+                    error = e
+                    break
+                calls += 1
+                assert all(len(v) == m for v in values) and 1 <= m <= max(k, 1)
+                for r, v in zip(rows, values):
+                    r.append(v)
+            coord.request_stop()
+            coord.join(threads)
+    return [np.concatenate(r) if r else None for r in rows], error, calls
+
+
+@pytest.mark.parametrize("bad", [None, 0, 5, 40])
+def test_batched_fetch_returns_the_rows_of_per_element_runs(tmp_path, bad):
+    lines = ["%d,%g,s%d" % (i, i / 4, i) for i in range(50)]
+    if bad is not None:
+        lines[bad] = "oops,1,x"
+    files = [_csv(tmp_path / "a.csv", lines)]
+    one, err1, _ = _fetch_all(files, 1)
+    many, err2, calls = _fetch_all(files, 16)
+    if bad is None:
+        assert isinstance(err1, tf.errors.OutOfRangeError) and type(err2) is type(err1)
+        assert calls == 4           # 16 + 16 + 16 + 2 rows, read as they come
+    else:
+        assert isinstance(err1, tf.errors.InvalidArgumentError) and str(err2) == str(err1)
+    for a, b in zip(one, many):
+        if a is None:
+            assert b is None
+        else:
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+    n = 50 if bad is None else bad
+    assert (0 if one[1] is None else len(one[1])) == n
+    if n:
+        assert many[-1].tolist() == [3.5] * n         # an unbatched fetch, per row
