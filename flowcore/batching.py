@@ -141,7 +141,8 @@ class _Batched:
             return None
         self = cls()
         self.session, self.plan, self.prog, self.k = session, plan, prog, k
-        self.singles = [_s._step_fn(*st) for st in plan.steps]     # the per-element steps
+        self.steps = list(plan.steps)       # (the plan may drop settled steps later)
+        self.singles = [_s._step_fn(*st) for st in self.steps]     # the per-element steps
         self.host = _s._host_value
         self.pending = None
         self.fetching = sink is None
@@ -160,7 +161,7 @@ class _Batched:
         global fallbacks
         fallbacks += 1
         st0, outs = src
-        src_index, src_slots = self.plan.steps.index(st0), _out_slots(st0)
+        src_index, src_slots = self.steps.index(st0), _out_slots(st0)
         ctx = self.session._ctx
         template, singles, plan = self.plan.template, self.singles, self.plan
         got = []
@@ -193,6 +194,8 @@ class _Batched:
 
     def _run(self):
         """Run the program once: (vals, m) or, after a fallback, (None, rows)."""
+        if self.session._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
         ctx = self.session._ctx
         vals = self.plan.template[:]
         m = 0

@@ -364,7 +364,9 @@ class ReaderState(Resource):
                 try:
                     got = self.source.read_many(n - len(keys))
                 except errors.OpError as e:
-                    self.failed = e
+                    self.failed = e         # raised from now on; the records
+                    if keys:                # before the bad one are not lost
+                        break
                     raise
                 if got is None:
                     self._finish_work()

@@ -327,3 +327,19 @@ def test_batched_fetch_returns_the_rows_of_per_element_runs(tmp_path, bad):
     assert (0 if one[1] is None else len(one[1])) == n
     if n:
         assert many[-1].tolist() == [3.5] * n         # an unbatched fetch, per row
+
+
+@pytest.mark.parametrize("bad", [0, 40, 77])
+def test_a_corrupt_tfrecord_fails_after_the_same_records(tmp_path, bad):
+    path = _examples(tmp_path / "a.tfrecord", 78)
+    data = bytearray(open(path, "rb").read())
+    size = len(data) // 78          # the records have the same length
+    data[bad * size + 20] ^= 0xFF   # inside record `bad`'s data
+    open(path, "wb").write(bytes(data))
+    one, err1, _ = _collect(_tfrecord_step, [path], 1)
+    many, err2, batched = _collect(_tfrecord_step, [path], 32)
+    assert batched
+    assert isinstance(err1, tf.errors.DataLossError) and type(err2) is type(err1)
+    assert str(err2) == str(err1) and "offset %d" % (bad * size) in str(err1)
+    _same(one, many)
+    assert (0 if one is None else len(one[0])) == bad

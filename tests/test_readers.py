@@ -307,3 +307,27 @@ def test_fixed_length_read_up_to_matches_read(tmp_path, hop):
     assert type(err_one) is type(err_many) is tf.errors.OutOfRangeError
     step = hop or 5
     assert [v for _, v in one[:2]] == [body[0:5], body[step:step + 5]]
+
+
+def test_read_up_to_returns_the_records_before_a_corrupt_one_then_fails(tmp_path):
+    """TF's ReadUpTo drops the records it read before hitting a corrupt one;
+    flowcore returns them, and the next read raises the error (again and
+    again: the reader never skips corrupt data)."""
+    p = tmp_path / "r.tfrecord"
+    with tf.python_io.TFRecordWriter(str(p)) as w:
+        for i in range(6):
+            w.write(bytes([i]) * 10)
+    data = bytearray(p.read_bytes())
+    data[3 * 26 + 14] ^= 1              # record 3's data (26 bytes per record)
+    p.write_bytes(bytes(data))
+    q, init = _queue([p])
+    r = tf.TFRecordReader()
+    k, v = r.read_up_to(q, 5)
+    with tf.Session() as sess:
+        for op in init:
+            sess.run(op)
+        assert sess.run(v).tolist() == [bytes([i]) * 10 for i in range(3)]
+        for _ in range(2):
+            with pytest.raises(errors.DataLossError, match="corrupted record at offset 78"):
+                sess.run(v)
+        assert sess.run(r.num_records_produced()) == 3
