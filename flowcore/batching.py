@@ -19,9 +19,10 @@ are registered with their op (`registry.register(..., batch=...)`):
   kernel returns, for `m` rows; `batched[i]` says whether input i has the
   leading row axis.  `applies(op, batched)`, checked once per plan, says
   whether the rule handles that combination.
-- `Source(fn)`: `fn(ctx, op, k, *inputs)` -> (list of outputs, m): waits
-  like the kernel for the first element, then takes what is available, up
-  to k, without waiting.
+- `Source(fn, unread)`: `fn(ctx, op, k, *inputs)` -> (list of outputs, m):
+  waits like the kernel for the first element, then takes what is
+  available, up to k, without waiting.  `unread(ctx, op, outputs, j,
+  *inputs)` gives rows j: back (read next), after element j - 1 failed.
 - `Sink(fn)`: `fn(ctx, op, batched, m, *inputs)` checks the rows and
   returns a function that commits them (the enqueue).
 
@@ -52,10 +53,11 @@ class Rule:
 
 
 class Source:
-    __slots__ = ("fn",)
+    __slots__ = ("fn", "unread")
 
-    def __init__(self, fn):
+    def __init__(self, fn, unread=None):
         self.fn = fn
+        self.unread = unread
 
 
 class Sink:
@@ -92,6 +94,8 @@ def _broadcasting(ctx, op, batched, m, *args):
     xp = op.xp
     args = list(args)
     for i, (a, b, r) in enumerate(zip(args, batched, ranks)):
+        if isinstance(a, (bytes, str)):     # (numpy would make it an S array: NULs lost)
+            a = _array(a)
         if b and r < top:
             args[i] = xp.reshape(a, (m,) + (1,) * (top - r) + tuple(np.shape(a)[1:]))
         elif not b:
@@ -160,7 +164,7 @@ class _Batched:
         raised at once if it is the first, else kept for the next call)."""
         global fallbacks
         fallbacks += 1
-        st0, outs = src
+        st0, outs, src_args = src
         src_index, src_slots = self.steps.index(st0), _out_slots(st0)
         ctx = self.session._ctx
         template, singles, plan = self.plan.template, self.singles, self.plan
@@ -184,6 +188,9 @@ class _Batched:
                 else:
                     err = errors.wrap_kernel_error(e, step.op)
                     err.__cause__ = e
+                unread = st0[1]._def.batch.unread
+                if unread is not None and j + 1 < m:    # the rest stays unread, as
+                    unread(ctx, st0[1], outs, j + 1, *src_args)     # per element
                 if not keep or not got:
                     raise err
                 self.pending = err
@@ -210,7 +217,7 @@ class _Batched:
                 args = [vals[i] for i in ins]
                 if kind == 1:
                     outs, m = fn(ctx, op, k, *args)
-                    src = (st, outs)
+                    src = (st, outs, args)
                     for s, v in zip(_out_slots(st), outs):
                         vals[s] = v
                     continue

@@ -28,7 +28,7 @@ from flowcore.ops.core import apply_op, convert_to_tensor
 from flowcore.shapes import TensorShape, as_shape
 from flowcore.sparse import SparseTensor
 from pipeline import example_wire
-from pipeline.protos import Example, SequenceExample
+from pipeline.protos import Example, Feature, SequenceExample
 
 __all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature",
            "parse_example", "parse_single_example", "parse_single_sequence_example"]
@@ -425,6 +425,72 @@ def _wire_columns(op, flat_ser, columns):
     return True
 
 
+class _FeatureMap(dict):
+    """A record's features as `_lenient_features` reads them; a missing key
+    reads as an empty Feature, as in a protobuf map."""
+    def __missing__(self, key):
+        return Feature()
+
+
+def _skip(r, p, wire):
+    """The position after a field of wire type `wire` starting at `p`."""
+    if wire == 0:
+        return example_wire._py_varint(r, p)[1]
+    if wire == 1:
+        return p + 8
+    if wire == 5:
+        return p + 4
+    if wire == 2:
+        n, p = example_wire._py_varint(r, p)
+        return p + n
+    raise ValueError("wire type %d" % wire)
+
+
+def _fields(r, start, end):
+    """(field number, wire type, payload start, payload end) of a message."""
+    p = start
+    while p < end:
+        tag, p = example_wire._py_varint(r, p)
+        q = _skip(r, p, tag & 7)
+        if q > end:
+            raise ValueError("truncated")
+        if tag & 7 == 2:
+            p = example_wire._py_varint(r, p)[1]
+        yield tag >> 3, tag & 7, p, q
+        p = q
+
+
+def _lenient_features(r, keys):
+    """The features of serialized Example `r` that the protobuf runtime
+    rejects, read as TF's parser reads them: map entries are delimited, and
+    only the Feature values of `keys` (the wanted features) are parsed.
+    None if that fails too."""
+    try:
+        return _lenient_map(bytes(r), keys)
+    except Exception:       # malformed bytes (IndexError, DecodeError, ...)
+        return None
+
+
+def _lenient_map(r, keys):
+    found = _FeatureMap()
+    for num, wire, fs, fe in _fields(r, 0, len(r)):
+        if num != 1 or wire != 2:
+            continue
+        for num2, wire2, es, ee in _fields(r, fs, fe):
+            if num2 != 1 or wire2 != 2:
+                continue
+            key, value = b"", b""
+            for num3, wire3, s, e in _fields(r, es, ee):
+                if wire3 == 2 and num3 == 1:
+                    key = r[s:e]
+                elif wire3 == 2 and num3 == 2:
+                    value = r[s:e]
+            key = key.decode("utf-8")
+            if key in keys:
+                found[key] = Feature.FromString(value)
+    return found
+
+
 def _upb_columns(op, flat_ser, columns, names):
     """Fill `columns` parsing each record with the protobuf runtime."""
     parse = Example.FromString
@@ -432,10 +498,15 @@ def _upb_columns(op, flat_ser, columns, names):
         fmaps = [parse(s).features.feature for s in flat_ser]
     except Exception:
         fmaps = []
+        keys = {c.spec[0] for c in columns}
         for i, s in enumerate(flat_ser):
             try:
-                fmaps.append(parse(s).features.feature)
+                fm = parse(s).features.feature
             except (DecodeError, TypeError, ValueError, RuntimeError):
+                fm = _lenient_features(s, keys)     # TF parses only the wanted values
+            if fm is not None:
+                fmaps.append(fm)
+            else:
                 raise errors.InvalidArgumentError(
                     None, op, "Name: %s, Index: %d.  Could not parse example input, value: %r"
                     % (_name_of(names, i), i, bytes(s)[:64] if isinstance(s, (bytes, str))

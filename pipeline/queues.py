@@ -601,12 +601,22 @@ class _Queue(Resource):
                     m = min(k, self._available())
                     if m >= 1:
                         self.size -= m
-                        pieces = self._take(m)
+                        pieces = self._take_some(m)
                         if self.enq_line:
                             self._serve_enqueuers()
                         return self._assemble(pieces, m), m
         one = self.dequeue(ctx, op)
         return tuple(np.asarray(v, dtype=dt)[None] for v, dt in zip(one, self.dtypes)), 1
+
+    def put_back_rows(self, rows):
+        """Return rows that `dequeue_some` took (a batched step's elements
+        after a failed one) to the front of the queue."""
+        n = len(rows[0])
+        with self.lock:
+            self._put_back([(tuple(c[i, ...] for c in rows), 1, True) for i in range(n)])
+            self.size += n
+            if self.deq_line:
+                self.deq_line[0].cond.notify()
 
     def dequeue_many(self, ctx, op, k, small):
         """k elements (fewer after close when `small`) batched along a new
@@ -827,6 +837,10 @@ class _FIFOQueue(_Queue):
             return (vals[0][pos, ...],)
         return tuple(c[pos, ...] for c in vals)
 
+    def _take_some(self, k):
+        """The next k elements, as k dequeues would take them (dequeue_some)."""
+        return self._take(k)
+
     def _take(self, k):
         pieces = []
         blocks = self.blocks
@@ -1044,6 +1058,18 @@ class _RandomShuffleQueue(_Queue):
         self._free_slots(np.array([slot], dtype=np.int64))
         return out
 
+    def _take_some(self, k):
+        """k elements drawn one at a time as k dequeues draw them (`_take`
+        draws another sample from the same seed): a batched step's source
+        keeps the per-element order."""
+        size = self.size
+        rows = []
+        for j in range(k - 1, -1, -1):
+            self.size = size + j   # _take1: the last element is at self.size
+            rows.append(self._take1())
+        self.size = size
+        return [(tuple(np.stack(c) for c in zip(*rows)), k, False)]
+
     def _take(self, k):
         n = self.size + k          # size before the take (callers decremented it)
         idx = self.rng.choice(n, k, replace=False) if k < n else self.rng.permutation(n)
@@ -1232,8 +1258,8 @@ def _select_shape(op):
 def _enqueue_rows(ctx, op, batched, m, q, *vals):
     """A batched step's enqueue: m rows checked as one enqueue_many, a
     component given once (not per row) repeated; returns the commit."""
-    vals = [v if b else np.broadcast_to(v, (m,) + np.shape(v))
-            for v, b in zip(vals, batched[1:])]
+    vals = [v if b else np.broadcast_to(batching._array(v), (m,) + np.shape(v))
+            for v, b in zip(vals, batched[1:])]     # (bytes kept whole: not an S array)
     rows, n = q.check_many(op, vals)
     return lambda: q.enqueue_many(ctx, op, rows, n)
 
@@ -1243,12 +1269,16 @@ def _dequeue_rows(ctx, op, k, q):
     return list(rows), m
 
 
+def _undequeue_rows(ctx, op, rows, j, q):
+    q.put_back_rows(tuple(r[j:] for r in rows))
+
+
 registry.register("QueueEnqueueV2", shape=_enqueue_shape, kernel=_enqueue_kernel, stateful=True,
                   batch=batching.Sink(_enqueue_rows))
 registry.register("QueueEnqueueManyV2", shape=_enqueue_shape, kernel=_enqueue_many_kernel,
                   stateful=True)
 registry.register("QueueDequeueV2", shape=_dequeue_shape, kernel=_dequeue_kernel, stateful=True,
-                  batch=batching.Source(_dequeue_rows))
+                  batch=batching.Source(_dequeue_rows, _undequeue_rows))
 registry.register("QueueDequeueManyV2", shape=_dequeue_many_shape, kernel=_dequeue_many_kernel,
                   stateful=True)
 registry.register("QueueDequeueUpToV2", shape=_dequeue_many_shape, kernel=_dequeue_many_kernel,

@@ -59,13 +59,19 @@ class _Source:
     index = 0
     offset = 0
     one_record = False      # a work unit is exactly one record (finished with it, as TF)
+    pending = None          # the error that ended the last read_many, raised next
 
     def __init__(self, attrs=None):
         self.f = None
 
     def read_many(self, n):
         """(keys, values) lists of up to n records, or None at the end.  A
-        record read before an error is returned; the error comes next call."""
+        record read before an error is returned; the error comes next call
+        (kept: a compressed stream, say, is at its end after the error)."""
+        err = self.pending
+        if err is not None:
+            self.pending = None
+            raise err
         keys, values = [], []
         read = self.read
         try:
@@ -75,12 +81,14 @@ class _Source:
                     break
                 keys.append(r[0])
                 values.append(r[1])
-        except errors.OpError:
+        except errors.OpError as e:
             if not keys:
                 raise
+            self.pending = e
         return (keys, values) if keys else None
 
     def close(self):
+        self.pending = None
         f = getattr(self, "f", None)
         if f is not None:
             f.close()
@@ -311,6 +319,22 @@ class ReaderState(Resource):
         self.work_started = 0
         self.work_finished = 0
         self.produced = 0
+        self.back = None        # (keys, values) read but given back (`unread`)
+
+    def unread(self, keys, values):
+        """Records just read, to be read again next (a batched step's rows
+        after a failed element: per element, they were never read)."""
+        with self.lock:
+            if self.back is not None:
+                keys, values = keys + self.back[0], values + self.back[1]
+            self.back = (keys, values)
+            self.produced -= len(keys)
+
+    def _take_back(self, n):
+        keys, values = self.back
+        self.back = (keys[n:], values[n:]) if n < len(keys) else None
+        self.produced += min(n, len(keys))
+        return keys[:n], values[:n]
 
     # callers hold self.lock
     def _next_work(self, ctx, op, queue):
@@ -340,6 +364,9 @@ class ReaderState(Resource):
 
     def read(self, ctx, op, queue):
         with self.lock:
+            if self.back is not None:
+                keys, values = self._take_back(1)
+                return keys[0], values[0]
             while True:
                 if self.work is None:
                     self._next_work(ctx, op, queue)
@@ -354,6 +381,10 @@ class ReaderState(Resource):
     def read_up_to(self, ctx, op, queue, n):
         keys, values = [], []
         with self.lock:
+            if self.back is not None:
+                keys, values = self._take_back(n)
+                n = len(keys)           # (one work unit per read_up_to, as TF)
+                self.produced -= n      # (counted again below)
             while len(keys) < n:
                 if self.work is None:
                     if keys:
@@ -385,6 +416,7 @@ class ReaderState(Resource):
     def reset(self):
         with self.lock:
             self.source.close()
+            self.back = None
             self.work = None
             self.failed = None
             self.work_started = self.work_finished = self.produced = 0
@@ -413,6 +445,7 @@ class ReaderState(Resource):
                 % (self.name, s.work_started, s.work_finished))
         with self.lock:
             self.source.close()
+            self.back = None
             self.work = None
             self.failed = None
             if s.current_work:
@@ -492,15 +525,29 @@ def _int64_shape(op):
     return [(dtypes.int64, _SCALAR)]
 
 
+def _string_scalars(rec):
+    """A record's (key, value) as 0-d object arrays: a Python bytes value
+    would reach numpy functions that turn it into an S array (trailing NUL
+    bytes lost) or index it as a byte string."""
+    out = np.empty(2, dtype=object)
+    out[:] = rec
+    return out[0, ...], out[1, ...]
+
+
 def _read_rows(ctx, op, k, reader, queue):
     """A batched step's read: up to k records of the current file at once."""
     keys, values = reader.read_up_to(ctx, op, queue, k)
     return [keys, values], len(keys)
 
 
+def _unread_rows(ctx, op, outs, j, reader, queue):
+    reader.unread(list(outs[0][j:]), list(outs[1][j:]))
+
+
 registry.register("ReaderReadV2", stateful=True, shape=_read_shape,
-                  kernel=lambda ctx, op, reader, queue: reader.read(ctx, op, queue),
-                  batch=batching.Source(_read_rows))
+                  kernel=lambda ctx, op, reader, queue:
+                  _string_scalars(reader.read(ctx, op, queue)),
+                  batch=batching.Source(_read_rows, _unread_rows))
 registry.register("ReaderReadUpToV2", stateful=True, shape=_read_up_to_shape,
                   kernel=_read_up_to_kernel)
 registry.register("ReaderNumRecordsProducedV2", stateful=True, shape=_int64_shape,

@@ -600,8 +600,9 @@ def _transpose_grad(op, grad):
 def _transpose_batch(ctx, op, batched, m, x, perm):
     perm = [int(p) for p in np.asarray(perm).reshape(-1)]
     r = np.ndim(x) - 1
-    if sorted(p % r if r else p for p in perm) != list(builtins.range(r)):
-        raise ValueError("not a permutation of a row's axes")
+    if builtins.any(not -r <= p < r for p in perm) or \
+            sorted(p % r for p in perm) != list(builtins.range(r)):
+        raise ValueError("not a permutation of a row's axes")     # the kernel's error
     perm = [0] + [p % r + 1 for p in perm]
     y = op.xp.transpose(x, perm)
     if 1 < y.shape[-1] <= 8 and perm[-1] != y.ndim - 1 and type(y) is np.ndarray:

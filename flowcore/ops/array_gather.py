@@ -86,13 +86,13 @@ def _gather_kernel(ctx, op, params, indices, axis):
         # a view; `_row_axis` is the axis input seen to be 0 with no batch_dims
         i = int(indices)
         if 0 <= i < len(params):
-            return params[i]
+            return params[i, ...]   # (a 0-d array for a string: not a Python bytes)
     axis = _array._cached(op, "_axis", axis, int)
     if axis == 0 and getattr(indices, "ndim", None) == 0 and not op.attrs.get("batch_dims"):
         op.__dict__["_row_axis"] = op.__dict__["_axis"][0]
         i = int(indices)
         if 0 <= i < len(params):
-            return params[i]
+            return params[i, ...]
     shape = params.shape
     r = len(shape)
     if not -r <= axis < r:
@@ -115,7 +115,8 @@ def _gather_kernel(ctx, op, params, indices, axis):
     if bd:
         return _batched_take(op.xp, params, indices, axis, bd)
     if axis == 0:
-        return params[indices]      # numpy's fastest row gather
+        r = params[indices]         # numpy's fastest row gather
+        return r if type(r) is not bytes else params[indices, ...]     # (not a Python bytes)
     return op.xp.take(params, indices, axis=axis)
 
 
@@ -337,7 +338,8 @@ def _one_hot_kernel(ctx, op, indices, depth, on, off):
             out[i] = on
         return out
     indices = xp.asarray(indices)
-    hot = indices[..., None] == xp.arange(depth, dtype=indices.dtype)
+    # (an arange in the indices' dtype would wrap: uint8 index 5 == 261)
+    hot = indices[..., None] == xp.arange(depth, dtype=np.int64)
     out = xp.where(hot, on, off).astype(op.outputs[0].dtype.as_numpy_dtype, copy=False)
     axis = op.attrs["axis"]
     if axis != -1 and axis != indices.ndim:

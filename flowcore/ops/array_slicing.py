@@ -187,7 +187,11 @@ def _bounds_error(op, shape, begin, end, strides):
 def _strided_slice_kernel(ctx, op, x, begin, end, strides):
     try:
         idx = _index_for(op, begin, end, strides)
-        return x[idx]
+        if type(x) is bytes:        # a string scalar: numpy indexing, not bytes slicing
+            x = np.asarray(x, dtype=object)
+        r = x[idx]
+        return r if type(r) is not bytes else x[idx + (Ellipsis,) if type(idx) is tuple
+                                                else (idx, Ellipsis)]
     except (IndexError, ValueError) as e:
         err = _bounds_error(op, np.shape(x), begin, end, strides)
         raise (err or errors.InvalidArgumentError(None, op, str(e))) from None

@@ -186,7 +186,8 @@ def unbroadcast(grad, x):
 _NO_GRAD = object()
 
 
-def _register_binary(op_type, kernel, grad, allowed, out_dtype=None):
+def _register_binary(op_type, kernel, grad, allowed, out_dtype=None,
+                     batch=batching.broadcasting):
     """Register a broadcasting binary op: `kernel(ctx, op, x, y)`; both inputs
     of one dtype in `allowed`; output `out_dtype` (default: the inputs')."""
     def shape(op):
@@ -195,7 +196,7 @@ def _register_binary(op_type, kernel, grad, allowed, out_dtype=None):
         _check_dtype(op_type, x, allowed)
         return [(out_dtype or x.dtype, broadcast_shape(x.shape, y.shape))]
     registry.register(op_type, shape=shape, kernel=kernel,
-                      grad=None if grad is _NO_GRAD else grad, batch=batching.broadcasting)
+                      grad=None if grad is _NO_GRAD else grad, batch=batch)
     if grad is _NO_GRAD:
         registry.NotDifferentiable(op_type)
 
@@ -217,9 +218,30 @@ def _register_unary(op_type, kernel, grad, allowed, out_dtype=None):
         _check_dtype(op_type, x, allowed)
         return [(out_dtype or x.dtype, x.shape)]
     registry.register(op_type, shape=shape, kernel=kernel,
-                      grad=None if grad is _NO_GRAD else grad, batch=batching.leading_axis())
+                      grad=None if grad is _NO_GRAD else grad,
+                      batch=batching.Rule(batching.leading_axis().fn, _unary_batches))
     if grad is _NO_GRAD:
         registry.NotDifferentiable(op_type)
+
+
+# Batch rules only for element-wise functions whose value cannot depend on
+# how numpy lays out the call (a row of a batch or one 0-d element): IEEE's
+# exactly rounded operations and integer ones.  numpy computes transcendental
+# functions (exp, sin, ...) with SIMD loops whose results can differ in the
+# last bit from its one-element path (float16 sin(300): -1 alone, -0.9995 in
+# a row), so steps using them run per element.
+_EXACT_UNARY = frozenset(["Neg", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Reciprocal",
+                          "Floor", "Ceil", "Round", "Rint", "IsNan", "IsInf", "IsFinite",
+                          "LogicalNot"])
+_HALF_EXACT = frozenset(["Neg", "Abs", "Sign", "Square", "Floor", "Ceil", "Round", "Rint",
+                         "IsNan", "IsInf", "IsFinite"])
+
+
+def _unary_batches(op, batched):
+    dt = op.inputs[0].dtype
+    return batching.first_only(op, batched) and (
+        not dt.is_floating or op.type in (_HALF_EXACT if dt is dtypes.float16
+                                          else _EXACT_UNARY))
 
 
 def _unary_builder(op_type, sparse=False, doc=None):
@@ -336,7 +358,11 @@ _register_binary("RealDiv", _quiet(_realdiv_kernel), _realdiv_grad, _REAL)
 _register_binary("DivNoNan", _quiet(_divnonan_kernel), _divnonan_grad, _FLOAT)
 _register_binary("FloorDiv", _quiet(_floordiv_kernel), _NO_GRAD, _REAL)
 _register_binary("FloorMod", _quiet(_floormod_kernel), _floormod_grad, _REAL)
-_register_binary("Pow", _quiet(lambda ctx, op, x, y: op.xp.power(x, y)), _pow_grad, _SIGNED)
+# numpy's power takes a sqrt/square path for a stride-0 exponent of 0.5 or 2
+# and a SIMD pow (1 ulp away) for others: its values depend on the layout of
+# the operands, so a batched step would change them (no batch rule)
+_register_binary("Pow", _quiet(lambda ctx, op, x, y: op.xp.power(x, y)), _pow_grad, _SIGNED,
+                 batch=None)
 _register_binary("Maximum", lambda ctx, op, x, y: op.xp.maximum(x, y),
                  _maximum_minimum_grad(lambda x, y: greater_equal(x, y)), _REAL)
 _register_binary("Minimum", lambda ctx, op, x, y: op.xp.minimum(x, y),
@@ -344,7 +370,8 @@ _register_binary("Minimum", lambda ctx, op, x, y: op.xp.minimum(x, y),
 _register_binary("SquaredDifference",
                  lambda ctx, op, x, y: op.xp.square(op.xp.subtract(x, y)),
                  _squared_difference_grad, _SIGNED)
-_register_binary("Atan2", lambda ctx, op, x, y: op.xp.arctan2(x, y), _atan2_grad, _FLOAT)
+_register_binary("Atan2", lambda ctx, op, x, y: op.xp.arctan2(x, y), _atan2_grad, _FLOAT,
+                 batch=None)        # transcendental: see _EXACT_UNARY
 
 add = _binary_builder("Add", doc="x + y element-wise, with broadcasting (strings concatenate).")
 subtract = _binary_builder("Sub", doc="x - y element-wise, with broadcasting.")
