@@ -27,12 +27,17 @@ are registered with their op (`registry.register(..., batch=...)`):
   returns a function that commits them (the enqueue).
 
 What stays the same: the elements, their order within a thread, every
-value.  If a rule or the sink's check fails, the step runs the elements it
-took one by one through the ordinary kernels, so the elements before a bad
-one are enqueued and the error is the one the per-element step raises.
+value (rules exist only where numpy's result cannot depend on the layout of
+the call: exactly rounded arithmetic, not transcendental functions).  If
+anything fails after the source, the step runs the elements it took one by
+one through the ordinary kernels: the elements before a bad one are
+enqueued, the error is the one the per-element step raises, and the rows
+after it go back to the source (`unread`), to be read next.
 What changes: a thread takes up to k elements from its source at a time
 (fewer when fewer are available; k is `BATCH_STEP`, and
-`FLOWCORE_BATCH_STEP=1` switches batching off).
+`FLOWCORE_BATCH_STEP=1` switches batching off); variables read beside the
+rows are read once per batch; a reader's saved state does not include rows
+given back.
 """
 import os
 
@@ -212,7 +217,13 @@ class _Batched:
             for kind, st, fn, batched in self.prog:
                 op, ins = st[1], st[2]
                 if kind == 0:
-                    fn(vals, ctx)
+                    if src is None:
+                        fn(vals, ctx)
+                        continue
+                    try:                # after the source: a failure here fails
+                        fn(vals, ctx)   # each element; run them one by one
+                    except Exception:
+                        return None, self._elements(src, m, self.fetching)
                     continue
                 args = [vals[i] for i in ins]
                 if kind == 1:

@@ -343,3 +343,28 @@ def test_a_corrupt_tfrecord_fails_after_the_same_records(tmp_path, bad):
     assert str(err2) == str(err1) and "offset %d" % (bad * size) in str(err1)
     _same(one, many)
     assert (0 if one is None else len(one[0])) == bad
+
+
+def test_a_failing_step_beside_the_rows_gives_them_back():
+    """An uninitialised variable read after the source fails every element:
+    the batched step fails at the first, like the per-element one, and the
+    rest of its rows stay in the source queue."""
+    g = tf.Graph()
+    with g.as_default():
+        src = tf.FIFOQueue(100, [tf.int32], shapes=[[]])
+        v = tf.Variable(5)
+        dst = tf.FIFOQueue(100, [tf.int32], shapes=[[]])
+        x = src.dequeue()
+        with tf.control_dependencies([x]):
+            y = v + 0
+        enq = dst.enqueue([x * y])
+        with tf.Session() as sess:
+            sess.run(src.enqueue_many([list(range(10))]))
+            step = batching.batched_step(sess, enq, 8)
+            assert step is not None
+            with pytest.raises(tf.errors.FailedPreconditionError):
+                step()
+            assert sess.run(src.size()) == 9
+            sess.run(v.initializer)
+            step()
+            assert sess.run(dst.dequeue_many(8)).tolist() == [5 * i for i in range(1, 9)]
