@@ -32,6 +32,18 @@ _local = threading.local()
 _enabled = os.environ.get("FLOWCORE_TURNS", "1") != "0"
 
 
+def _after_fork_in_child():
+    # a forked child has only the forking thread: a turn another thread held
+    # at the fork would otherwise stay taken, costing every step PATIENCE
+    global _lock, _local
+    _lock = threading.Lock()
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def take_turns(step):
     """`step` (a function of no arguments) wrapped to run in a turn.
 
@@ -41,11 +53,11 @@ def take_turns(step):
     when a waiting thread's patience runs out, or at `end_turns()`."""
     if not _enabled:
         return step
-    lock, local = _lock, _local
 
     def run():
+        local = _local
         if not getattr(local, "held", False):
-            local.held = lock.acquire(True, PATIENCE)
+            local.held = _lock.acquire(True, PATIENCE)
         return step()
     return run
 

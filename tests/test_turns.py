@@ -202,3 +202,37 @@ def test_blas_threads_setting_is_checked():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "FLOWCORE_BLAS_THREADS must be 'auto' or a number" in r.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_inherit_a_held_turn(monkeypatch):
+    """Fork while another thread holds the turn: the child (where that
+    thread does not exist) takes turns at once instead of waiting out its
+    patience at every step."""
+    monkeypatch.setattr(turns, "PATIENCE", 5.0)
+    holding, release = threading.Event(), threading.Event()
+
+    def holder():
+        turns.take_turns(holding.set)()
+        release.wait(30)
+        turns.end_turns()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert holding.wait(10)
+    pid = os.fork()
+    if pid == 0:            # the child: 3 steps must not wait 5 s each
+        code = 1
+        try:
+            t0 = time.monotonic()
+            run = turns.take_turns(lambda: None)
+            for _ in range(3):
+                run()
+            turns.end_turns()
+            code = 0 if time.monotonic() - t0 < 2.0 else 2
+        finally:
+            os._exit(code)
+    release.set()
+    t.join(10)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
