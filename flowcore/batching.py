@@ -78,13 +78,15 @@ def first_only(op, batched):
     return batched[0] and not any(batched[1:])
 
 
-def leading_axis(kernel=None):
+def _kernel_itself(ctx, op, batched, m, *args):
+    return op._def.kernel(ctx, op, *args)
+
+
+def leading_axis(applies=first_only):
     """The rule of an op whose kernel maps a leading axis of its first input
     straight through (element-wise ops, decoders, parsers): the kernel itself,
-    applied when only the first input is batched."""
-    def fn(ctx, op, batched, m, *args):
-        return (kernel or op._def.kernel)(ctx, op, *args)
-    return Rule(fn, first_only)
+    where `applies` (default: only the first input is batched)."""
+    return Rule(_kernel_itself, applies)
 
 
 def _known_ranks(op, batched):

@@ -530,8 +530,7 @@ def _parse_example_shape(op):
 # Only for fixed-length features (a sparse or padded feature's value depends on
 # its batch) and a record's name not given per record.
 registry.register("ParseExample", shape=_parse_example_shape, kernel=_parse_example_kernel,
-                  batch=batching.Rule(
-                      lambda ctx, op, b, m, *args: _parse_example_kernel(ctx, op, *args),
+                  batch=batching.leading_axis(
                       lambda op, b: batching.first_only(op, b) and op.attrs.get("all_fixed")
                       and op.inputs[0].shape.ndims == 0))
 registry.NotDifferentiable("ParseExample")

@@ -85,21 +85,27 @@ def _collect(build, files, batch_step, threads=1):
                 coord = tf.train.Coordinator()
                 runners = tf.train.start_queue_runners(sess, coord)
                 batched = batching.batched_step(sess, enq) is not None
-                closed = q.is_closed()
-                deadline = time.monotonic() + 20
-                while not coord.should_stop() and not sess.run(closed):
-                    assert time.monotonic() < deadline, "the runner did not finish"
-                    time.sleep(0.005)
-                coord.request_stop()
-                error = None
-                try:
-                    coord.join(runners, stop_grace_period_secs=10)
-                except tf.errors.OpError as e:
-                    error = e
+                error = wait_for_runners(sess, q, coord, runners)
                 got = sess.run(out) if sess.run(q.size()) else None
             return got, error, batched
     finally:
         batching.BATCH_STEP = old
+
+
+def wait_for_runners(sess, q, coord, runners):
+    """Wait until the runners closed `q` (their input ran out) or stopped
+    with an error; join them; the error (None at the end of input)."""
+    closed = q.is_closed()
+    deadline = time.monotonic() + 20
+    while not coord.should_stop() and not sess.run(closed):
+        assert time.monotonic() < deadline, "the runner did not finish"
+        time.sleep(0.002)
+    coord.request_stop()
+    try:
+        coord.join(runners, stop_grace_period_secs=10)
+    except tf.errors.OpError as e:
+        return e
+    return None
 
 
 def _same(a, b):

@@ -14,6 +14,7 @@ import pytest
 
 import flowcore.compat.v1 as tf
 from flowcore import batching
+from tests.test_batching import wait_for_runners
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,7 +56,6 @@ def _elements(build, k, setup=None, threads=1, shapes=True, after=None, capacity
             q = make(capacity, [t.dtype for t in tensors], shp)
             enq = q.enqueue(tensors)
             tf.train.add_queue_runner(tf.train.QueueRunner(q, [enq] * threads))
-            closed = q.is_closed()
             with tf.Session() as sess:
                 sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
                 if setup is not None:
@@ -63,16 +63,7 @@ def _elements(build, k, setup=None, threads=1, shapes=True, after=None, capacity
                 batched = batching.batched_step(sess, enq) is not None
                 coord = tf.train.Coordinator()
                 runners = tf.train.start_queue_runners(sess, coord)
-                deadline = time.monotonic() + 20
-                while not coord.should_stop() and not sess.run(closed):
-                    assert time.monotonic() < deadline, "the runner did not finish"
-                    time.sleep(0.002)
-                coord.request_stop()
-                error = None
-                try:
-                    coord.join(runners, stop_grace_period_secs=10)
-                except tf.errors.OpError as e:
-                    error = e
+                error = wait_for_runners(sess, q, coord, runners)
                 extra = after(sess) if after is not None else None
                 got = _drain(sess, q)
             return got, error, batched, batching.fallbacks, extra

@@ -348,9 +348,8 @@ def _one_hot_kernel(ctx, op, indices, depth, on, off):
 
 
 registry.register("OneHot", shape=_one_hot_shape, kernel=_one_hot_kernel,
-                  batch=batching.Rule(lambda ctx, op, b, m, *args: _one_hot_kernel(ctx, op, *args),
-                                      lambda op, b: batching.first_only(op, b)
-                                      and op.attrs["axis"] == -1))
+                  batch=batching.leading_axis(lambda op, b: batching.first_only(op, b)
+                                              and op.attrs["axis"] == -1))
 registry.NotDifferentiable("OneHot")
 _array._fold_rule("OneHot")
 

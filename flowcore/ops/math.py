@@ -219,7 +219,7 @@ def _register_unary(op_type, kernel, grad, allowed, out_dtype=None):
         return [(out_dtype or x.dtype, x.shape)]
     registry.register(op_type, shape=shape, kernel=kernel,
                       grad=None if grad is _NO_GRAD else grad,
-                      batch=batching.Rule(batching.leading_axis().fn, _unary_batches))
+                      batch=batching.leading_axis(_unary_batches))
     if grad is _NO_GRAD:
         registry.NotDifferentiable(op_type)
 
